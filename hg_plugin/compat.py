@@ -1,0 +1,49 @@
+"""Compatibility fixes for the toolbox stack, in one place.
+
+hg_plugin targets mmpose 1.3.2 / mmengine 0.10.7 / mmcv 2.1.0 on current
+torch. Two gaps need bridging; both are applied by ``import hg_plugin`` (which
+``custom_imports`` in every config does), so no environment variable is needed.
+
+1. torch >= 2.6 defaults ``torch.load(weights_only=True)``. mmengine 0.10.7's
+   loader for local checkpoint files calls ``torch.load`` without the flag,
+   and MMEngine checkpoints pickle more than tensors (message-hub state,
+   numpy scalars, config dicts), so ``--resume`` and ``tools/test.py CKPT``
+   fail. :func:`patch_mmengine_checkpoint_loading` re-registers the local-file
+   scheme with ``weights_only=False`` - the behaviour mmengine was written
+   for. Only local files the user names are affected (trust as before 2.6).
+2. On a machine without CUDA, MMEngine's default DDP wrapper passes
+   ``device_ids=[LOCAL_RANK]`` and MMPose's runtime asks for NCCL; both need a
+   GPU. :func:`adapt_cfg_to_device` switches to gloo and ``device_ids=None``.
+"""
+import os.path as osp
+
+import torch
+from mmengine.runner.checkpoint import CheckpointLoader
+
+
+def _load_local_checkpoint(filename, map_location=None):
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def patch_mmengine_checkpoint_loading() -> None:
+    """Make mmengine load local checkpoints with ``weights_only=False``."""
+    CheckpointLoader.register_scheme(prefixes='', force=True)(
+        _load_local_checkpoint)
+
+
+def adapt_cfg_to_device(cfg) -> None:
+    """Without CUDA: gloo process group and DDP with ``device_ids=None``."""
+    if torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
+patch_mmengine_checkpoint_loading()

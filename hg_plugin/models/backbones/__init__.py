@@ -1,0 +1,3 @@
+from .stacked_hourglass import Hourglass, Residual, StackedHourglass
+
+__all__ = ['Hourglass', 'Residual', 'StackedHourglass']

@@ -1,0 +1,168 @@
+"""Newell et al., "Stacked Hourglass Networks for Human Pose Estimation", ECCV 2016.
+
+The whole network, with the paper's names: ``Residual`` (the pre-activation
+bottleneck), ``Hourglass`` (recursive, depth ``n``) and ``StackedHourglass``
+(stem + N hourglasses with intermediate heatmaps re-injected between stacks).
+"""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from mmpose.registry import MODELS
+from torch import Tensor, nn
+
+
+def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int,
+                 stride: int = 1) -> nn.Sequential:
+    """Conv (with bias, as in the reference code) -> BN -> ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride,
+                  padding=kernel_size // 2),
+        nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+
+class Residual(nn.Module):
+    """Pre-activation bottleneck: BN-ReLU-1x1(f/2), BN-ReLU-3x3(f/2),
+    BN-ReLU-1x1(f); a 1x1 conv on the skip only when channels change.
+
+    Shapes: (B, in_channels, H, W) -> (B, out_channels, H, W).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        mid = out_channels // 2
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.conv1 = nn.Conv2d(in_channels, mid, 1)
+        self.bn2 = nn.BatchNorm2d(mid)
+        self.conv2 = nn.Conv2d(mid, mid, 3, padding=1)
+        self.bn3 = nn.BatchNorm2d(mid)
+        self.conv3 = nn.Conv2d(mid, out_channels, 1)
+        self.relu = nn.ReLU(inplace=True)  # safe: BN never needs its output
+        self.skip = (nn.Identity() if in_channels == out_channels else
+                     nn.Conv2d(in_channels, out_channels, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.conv1(self.relu(self.bn1(x)))
+        out = self.conv2(self.relu(self.bn2(out)))
+        out = self.conv3(self.relu(self.bn3(out)))
+        return out + self.skip(x)
+
+
+class Hourglass(nn.Module):
+    """Hourglass of depth ``n``: ``up1`` keeps the resolution; the lower branch
+    max-pools, recurses (a plain residual at n=1) and upsamples (nearest x2).
+
+    Shapes: (B, C, H, W) -> (B, C, H, W); H and W divisible by 2**n.
+    """
+
+    def __init__(self, n: int, channels: int):
+        super().__init__()
+        self.up1 = Residual(channels, channels)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.low1 = Residual(channels, channels)
+        self.low2 = (Hourglass(n - 1, channels)
+                     if n > 1 else Residual(channels, channels))
+        self.low3 = Residual(channels, channels)
+        self.up2 = nn.Upsample(scale_factor=2, mode='nearest')
+
+    def forward(self, x: Tensor) -> Tensor:
+        low = self.low3(self.low2(self.low1(self.pool(x))))
+        return self.up1(x) + self.up2(low)
+
+
+@MODELS.register_module()
+class StackedHourglass(BaseModule):
+    """Newell's stacked hourglass network with intermediate supervision.
+
+    Stem: 7x7/2 conv-BN-ReLU (3->f/4), Residual(f/4->f/2), 2x2 max-pool,
+    Residual(f/2->f/2), Residual(f/2->f): for f=256 exactly the paper's
+    64, 128, 128, 256. Each stack: Hourglass(depth) -> Residual -> 1x1
+    conv-BN-ReLU (``features``) -> 1x1 conv to K heatmaps (``outs``). Between
+    stacks: ``x = x + merge_features(features) + merge_preds(heatmaps)``.
+
+    Args:
+        num_stacks (int): Number of hourglass modules N (>= 1). Default: 8.
+        num_keypoints (int): Number of heatmaps K. Default: 16 (MPII).
+        feat_channels (int): Channels f inside the hourglasses. Default: 256.
+        depth (int): Number of poolings in each hourglass. Default: 4.
+        out_type (str): ``'heatmaps'`` returns every stack's heatmaps, for
+            :class:`StackedHeatmapHead`; ``'features'`` returns every stack's
+            f-channel features so MMPose heads (``HeatmapHead``, ``CPMHead``)
+            can sit on top (the in-network K-channel maps are then latent, and
+            the last stack's heatmap conv is not built). Default: 'heatmaps'.
+        init_cfg (dict, optional): Initialization config. Default: None,
+            i.e. PyTorch's defaults, as in the reference implementations.
+
+    Shapes:
+        input: (B, 3, H, W) with H, W divisible by ``4 * 2**depth``.
+        output: tuple of N tensors (B, K, H/4, W/4) for ``'heatmaps'`` or
+        (B, f, H/4, W/4) for ``'features'``.
+    """
+
+    def __init__(self,
+                 num_stacks: int = 8,
+                 num_keypoints: int = 16,
+                 feat_channels: int = 256,
+                 depth: int = 4,
+                 out_type: str = 'heatmaps',
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg)
+        for name, value in (('num_stacks', num_stacks), ('depth', depth),
+                            ('num_keypoints', num_keypoints)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f'StackedHourglass: `{name}` must be an '
+                                 f'integer >= 1, got {value!r}')
+        if feat_channels < 4 or feat_channels % 4:
+            raise ValueError('StackedHourglass: `feat_channels` must be a '
+                             f'positive multiple of 4, got {feat_channels!r}')
+        if out_type not in ('heatmaps', 'features'):
+            raise ValueError("StackedHourglass: `out_type` must be "
+                             f"'heatmaps' or 'features', got {out_type!r}")
+        self.num_stacks, self.depth, self.out_type = num_stacks, depth, out_type
+        f, k = feat_channels, num_keypoints
+        self.pre = nn.Sequential(
+            conv_bn_relu(3, f // 4, 7, stride=2), Residual(f // 4, f // 2),
+            nn.MaxPool2d(2, 2), Residual(f // 2, f // 2), Residual(f // 2, f))
+        self.hgs = nn.ModuleList(Hourglass(depth, f) for _ in range(num_stacks))
+        self.features = nn.ModuleList(
+            nn.Sequential(Residual(f, f), conv_bn_relu(f, f, 1))
+            for _ in range(num_stacks))
+        num_outs = num_stacks if out_type == 'heatmaps' else num_stacks - 1
+        self.outs = nn.ModuleList(nn.Conv2d(f, k, 1) for _ in range(num_outs))
+        self.merge_features = nn.ModuleList(
+            nn.Conv2d(f, f, 1) for _ in range(num_stacks - 1))
+        self.merge_preds = nn.ModuleList(
+            nn.Conv2d(k, f, 1) for _ in range(num_stacks - 1))
+
+    @property
+    def stride(self) -> int:
+        """Input size must be a multiple of this (stem /4, then 2**depth)."""
+        return 4 * 2**self.depth
+
+    def check_input_size(self, h: int, w: int) -> None:
+        """Raise a clear error for an input the hourglass cannot halve."""
+        if h % self.stride or w % self.stride:
+            raise ValueError(
+                f'StackedHourglass(depth={self.depth}) needs input height and '
+                f'width divisible by {self.stride} (stem /4, then {self.depth}'
+                f' halvings), got {h}x{w}: set the codec `input_size` to a '
+                f'multiple of {self.stride}, e.g. 256x256 or 256x192.')
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        self.check_input_size(*x.shape[-2:])
+        x = self.pre(x)
+        outputs = []
+        for i in range(self.num_stacks):
+            features = self.features[i](self.hgs[i](x))
+            is_last = i == self.num_stacks - 1
+            if self.out_type == 'features':
+                outputs.append(features)
+                if is_last:
+                    break
+            heatmaps = self.outs[i](features)
+            if self.out_type == 'heatmaps':
+                outputs.append(heatmaps)
+            if not is_last:
+                x = x + self.merge_features[i](features) + \
+                    self.merge_preds[i](heatmaps)
+        return tuple(outputs)

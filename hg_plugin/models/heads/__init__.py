@@ -1,0 +1,3 @@
+from .stacked_heatmap_head import StackedHeatmapHead
+
+__all__ = ['StackedHeatmapHead']

@@ -1,0 +1,120 @@
+"""Head for the stacked hourglass: intermediate supervision + last-stack decode."""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmengine.structures import PixelData
+from mmpose.evaluation.functional import pose_pck_accuracy
+from mmpose.models.heads.base_head import BaseHead
+from mmpose.models.utils.tta import flip_heatmaps
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.utils.tensor_utils import to_numpy
+from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
+                                 OptSampleList, Predictions)
+from torch import Tensor
+
+
+@MODELS.register_module()
+class StackedHeatmapHead(BaseHead):
+    """Heatmap head over the per-stack heatmaps of :class:`StackedHourglass`.
+
+    The backbone already predicts every stack's heatmaps (they are re-injected
+    between stacks), so ``forward`` only checks them; ``loss`` supervises every
+    stack and ``predict`` decodes the last one.
+
+    Args:
+        num_stacks (int): Number of stacks N the backbone outputs.
+        out_channels (int): Number of keypoints K.
+        loss (dict): Config of the multi-stack loss. Default:
+            ``MultiStackHeatmapLoss`` with ``KeypointMSELoss`` on every stack.
+        decoder (dict, optional): Codec config (e.g. ``MSRAHeatmap``), needed
+            by ``predict``.
+        init_cfg (dict, optional): Unused (the head has no parameters).
+
+    Shapes:
+        feats: sequence of N tensors (B, K, H, W).
+        ``loss`` returns ``loss_kpt_stack{i}`` for every stack i (weighted;
+        their sum is the optimised loss) and ``acc_pose`` of the last stack.
+        ``predict`` returns K keypoints per instance, and with
+        ``test_cfg['output_heatmaps']`` also the last stack's (K, H, W)
+        heatmaps.
+    """
+
+    def __init__(self,
+                 num_stacks: int,
+                 out_channels: int,
+                 loss: ConfigType = dict(type='MultiStackHeatmapLoss'),
+                 decoder: OptConfigType = None,
+                 init_cfg: OptConfigType = None):
+        super().__init__(init_cfg)
+        self.num_stacks, self.out_channels = num_stacks, out_channels
+        loss = dict(loss)
+        if loss.get('type') == 'MultiStackHeatmapLoss':
+            loss.setdefault('num_stacks', num_stacks)
+        self.loss_module = MODELS.build(loss)
+        self.decoder = KEYPOINT_CODECS.build(decoder) if decoder else None
+
+    def forward(self, feats: Sequence[Tensor]) -> Tuple[Tensor, ...]:
+        """Check and pass through N per-stack heatmaps (B, K, H, W)."""
+        if len(feats) != self.num_stacks:
+            raise ValueError(
+                f'StackedHeatmapHead(num_stacks={self.num_stacks}) received '
+                f'{len(feats)} stacks: set model.head.num_stacks equal to '
+                f'model.backbone.num_stacks.')
+        if feats[-1].shape[1] != self.out_channels:
+            raise ValueError(
+                f'StackedHeatmapHead(out_channels={self.out_channels}) '
+                f'received {feats[-1].shape[1]} heatmaps per stack: set '
+                f'model.backbone.num_keypoints equal to model.head.'
+                f'out_channels (the dataset keypoint count).')
+        return tuple(feats)
+
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {}) -> Predictions:
+        """Decode the last stack; with ``flip_test`` average it with the
+        flipped (and, with ``shift_heatmap``, 1-pixel shifted) prediction."""
+        if test_cfg.get('flip_test', False):
+            assert isinstance(feats, list) and len(feats) == 2
+            flip_indices = batch_data_samples[0].metainfo['flip_indices']
+            heatmaps = self.forward(feats[0])[-1]
+            heatmaps_flip = flip_heatmaps(
+                self.forward(feats[1])[-1],
+                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
+                flip_indices=flip_indices,
+                shift_heatmap=test_cfg.get('shift_heatmap', False))
+            heatmaps = (heatmaps + heatmaps_flip) * 0.5
+        else:
+            heatmaps = self.forward(feats)[-1]
+
+        preds = self.decode(heatmaps)
+        if test_cfg.get('output_heatmaps', False):
+            return preds, [PixelData(heatmaps=h) for h in heatmaps.detach()]
+        return preds
+
+    def loss(self,
+             feats: Sequence[Tensor],
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {}) -> dict:
+        """Per-stack losses (each logged) and last-stack ``acc_pose``."""
+        stacks = self.forward(feats)
+        gt_heatmaps = torch.stack(
+            [d.gt_fields.heatmaps for d in batch_data_samples])
+        keypoint_weights = torch.cat([
+            d.gt_instance_labels.keypoint_weights for d in batch_data_samples
+        ])
+        if gt_heatmaps.shape[-2:] != stacks[-1].shape[-2:]:
+            raise ValueError(
+                f'Target heatmaps are {tuple(gt_heatmaps.shape[-2:])} (codec '
+                f'heatmap_size) but the network outputs '
+                f'{tuple(stacks[-1].shape[-2:])}: set codec heatmap_size to '
+                f'input_size / 4.')
+        per_stack = self.loss_module(stacks, gt_heatmaps, keypoint_weights)
+        losses = {f'loss_kpt_stack{i}': l for i, l in enumerate(per_stack)}
+        if train_cfg.get('compute_acc', True):
+            _, avg_acc, _ = pose_pck_accuracy(
+                output=to_numpy(stacks[-1]),
+                target=to_numpy(gt_heatmaps),
+                mask=to_numpy(keypoint_weights) > 0)
+            losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)
+        return losses

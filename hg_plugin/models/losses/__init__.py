@@ -1,0 +1,3 @@
+from .multi_stack_heatmap_loss import MultiStackHeatmapLoss
+
+__all__ = ['MultiStackHeatmapLoss']

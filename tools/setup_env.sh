@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Create (or reuse) .venv with everything hg_plugin needs, on a fresh machine.
+#
+# Why each step is the way it is (see also README "Environment"):
+#   * torch/torchvision come from the package registry: the machine-local CPU wheel
+#     of torch has no matching torchvision, and MMPose imports torchvision.
+#   * mmcv 2.1.0 is compiled from its sdist with ops (mmpose.models imports mmcv.ops);
+#     mmcv 2.2 is refused by mmpose 1.3.2 / mmdet 3.3.0. pip caches the built wheel.
+#   * mmpose / mmdet are installed --no-deps (their pins drag in chumpy and old mmcv);
+#     their real runtime deps are listed explicitly below.
+#   * xtcocotools is built from source against numpy 2.
+#   * setuptools<70 stays in the runtime env: mmengine resolves `mmpose::` configs via
+#     pkg_resources.
+# A stamp file holding the hash of this script makes a second run a no-op.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PY=${PYTHON:-python3}
+STAMP="$VENV/.hg_plugin_env"
+WANT=$(sha256sum "$0" setup.py | sha256sum | cut -c1-16)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
+  exit 0
+fi
+echo "[setup_env] preparing $VENV (first run takes ~15 min: mmcv compiles from source)" >&2
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+pip_install() {  # quiet, minus the mirror's "Location ... is ignored" noise
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@" 2>&1 \
+    | { grep -v "^WARNING: Location" || true; }
+  return "${PIPESTATUS[0]}"
+}
+PIP=pip_install
+$PIP "pip>=24" "setuptools<70" wheel ninja cython "numpy>=2,<3"
+# Registry torch, not the machine-local "+cpu" wheel that pip's global find-links
+# offers (torchvision's compiled ops cannot load on it). Ignoring the pip config
+# files is the only way to drop a find-links set there.
+if ! "$VENV/bin/python" -c "import torchvision" 2>/dev/null; then
+  PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $PIP "torch==2.13.0" "torchvision==0.28.0"
+fi
+$PIP "mmengine==0.10.7" opencv-python addict packaging Pillow pyyaml yapf \
+     json_tricks munkres scipy six terminaltables shapely pycocotools tqdm matplotlib \
+     pytest onnx onnxruntime
+if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
+  MMCV_WITH_OPS=1 MAX_JOBS=2 $PIP --no-build-isolation --no-deps "mmcv==2.1.0"
+fi
+$PIP --no-deps "mmdet==3.3.0" "mmpose==1.3.2"
+"$VENV/bin/python" -c "import xtcocotools.coco" 2>/dev/null || \
+  $PIP --no-build-isolation --no-binary xtcocotools xtcocotools
+$PIP --no-build-isolation --no-deps -e .
+"$VENV/bin/python" -c "import mmcv.ops, mmpose.models, mmdet, torchvision, hg_plugin" 
+echo "$WANT" > "$STAMP"
+echo "[setup_env] $VENV ready" >&2
