@@ -9,8 +9,8 @@
 #   * mmpose / mmdet are installed --no-deps (their pins drag in chumpy and old mmcv);
 #     their real runtime deps are listed explicitly below.
 #   * xtcocotools is built from source against numpy 2.
-#   * setuptools<70 stays in the runtime env: mmengine resolves `mmpose::` configs via
-#     pkg_resources.
+#   * setuptools<70 only while mmcv compiles; then >=77 (torch) and <82: mmengine
+#     resolves `mmpose::` configs via pkg_resources, which setuptools 82 dropped.
 # A stamp file holding the hash of this script makes a second run a no-op.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ pip_install() {  # quiet, minus the mirror's "Location ... is ignored" noise
   return "${PIPESTATUS[0]}"
 }
 PIP=pip_install
-$PIP "pip>=24" "setuptools<70" wheel ninja cython "numpy>=2,<3"
+$PIP "pip>=24" wheel ninja cython "numpy>=2,<3"
 # Registry torch, not the machine-local "+cpu" wheel that pip's global find-links
 # offers (torchvision's compiled ops cannot load on it). Ignoring the pip config
 # files is the only way to drop a find-links set there.
@@ -40,8 +40,11 @@ $PIP "mmengine==0.10.7" opencv-python addict packaging Pillow pyyaml yapf \
      json_tricks munkres scipy six terminaltables shapely pycocotools tqdm matplotlib \
      pytest onnx onnxruntime
 if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
+  $PIP "setuptools<70"  # what mmcv 2.1.0's setup.py builds with
   MMCV_WITH_OPS=1 MAX_JOBS=2 $PIP --no-build-isolation --no-deps "mmcv==2.1.0"
 fi
+# torch 2.13 wants setuptools>=77; mmengine needs pkg_resources (gone in 82)
+$PIP "setuptools>=77,<82"
 $PIP --no-deps "mmdet==3.3.0" "mmpose==1.3.2"
 "$VENV/bin/python" -c "import xtcocotools.coco" 2>/dev/null || \
   $PIP --no-build-isolation --no-binary xtcocotools xtcocotools
