@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
 from mmpose.registry import MODELS
 
@@ -20,6 +21,7 @@ def test_configs_exist():
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: Path(p).name)
 def test_config_builds_and_runs(path):
     cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
     assert cfg.custom_imports.imports == ['hg_plugin']
     model = MODELS.build(cfg.model).eval()
     backbone, head = cfg.model.backbone, cfg.model.head

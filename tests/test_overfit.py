@@ -28,8 +28,9 @@ def test_small_hourglass_overfits_five_real_mpii_samples(mpii_root, tmp_path):
         'model.test_cfg.flip_test': False,  # nothing flipped was fitted
         'optim_wrapper.optimizer.lr': 2.5e-3,
         'param_scheduler': [],
+        # no validation inside the loop: evaluated once, below
         'train_cfg': dict(by_epoch=True, max_epochs=ITERATIONS,
-                          val_interval=ITERATIONS + 1),
+                          val_begin=ITERATIONS + 1),
         'train_dataloader.batch_size': 5,
         'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False,

@@ -81,7 +81,7 @@ def main():
         for sched in cfg.param_scheduler[1:]:
             sched.end = sched.T_max = args.epochs
     # evaluate once, after training (below)
-    cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
+    cfg.train_cfg.val_begin = cfg.train_cfg.max_epochs + 1
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.val_loop.run()  # held-out split, MpiiPCKAccuracy

@@ -9,7 +9,7 @@
 #   * mmpose / mmdet are installed --no-deps (their pins drag in chumpy and old mmcv);
 #     their real runtime deps are listed explicitly below.
 #   * xtcocotools is built from source against numpy 2.
-#   * setuptools<70 only while mmcv compiles; then >=77 (torch) and <82: mmengine
+#   * setuptools<70 only while mmcv compiles; then >=77 (torch) and <80.9: mmengine
 #     resolves `mmpose::` configs via pkg_resources, which setuptools 82 dropped.
 # A stamp file holding the hash of this script makes a second run a no-op.
 set -euo pipefail
@@ -43,8 +43,9 @@ if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   $PIP "setuptools<70"  # what mmcv 2.1.0's setup.py builds with
   MMCV_WITH_OPS=1 MAX_JOBS=2 $PIP --no-build-isolation --no-deps "mmcv==2.1.0"
 fi
-# torch 2.13 wants setuptools>=77; mmengine needs pkg_resources (gone in 82)
-$PIP "setuptools>=77,<82"
+# torch 2.13 wants setuptools>=77; mmengine needs pkg_resources (gone in 82),
+# and from 80.9 on importing it prints a UserWarning on every run.
+$PIP "setuptools>=77,<80.9"
 $PIP --no-deps "mmdet==3.3.0" "mmpose==1.3.2"
 "$VENV/bin/python" -c "import xtcocotools.coco" 2>/dev/null || \
   $PIP --no-build-isolation --no-binary xtcocotools xtcocotools

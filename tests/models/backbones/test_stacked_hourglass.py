@@ -79,7 +79,7 @@ def test_hourglass_recursion_pools_depth_times():
         assert node.up2.mode == 'nearest' and node.up2.scale_factor == 2
         depth, node = depth + 1, node.low2
     assert depth == 4 and isinstance(node, Residual)
-    assert hg(torch.randn(1, 8, 16, 16)).shape == (1, 8, 16, 16)
+    assert hg(torch.randn(2, 8, 32, 32)).shape == (2, 8, 32, 32)
 
 
 def test_next_stack_input_is_x_plus_merged_features_and_heatmaps():
