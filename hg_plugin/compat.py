@@ -14,10 +14,15 @@ torch. Two gaps need bridging; both are applied by ``import hg_plugin`` (which
 2. On a machine without CUDA, MMEngine's default DDP wrapper passes
    ``device_ids=[LOCAL_RANK]`` and MMPose's runtime asks for NCCL; both need a
    GPU. :func:`adapt_cfg_to_device` switches to gloo and ``device_ids=None``.
+3. mmengine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` before
+   creating the process group, which fails without CUDA.
+   :func:`patch_mmengine_cpu_init_dist` skips that call when CUDA is absent.
 """
 import os.path as osp
 
 import torch
+import torch.distributed as torch_dist
+from mmengine.dist import utils as dist_utils
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -34,6 +39,18 @@ def patch_mmengine_checkpoint_loading() -> None:
         _load_local_checkpoint)
 
 
+def patch_mmengine_cpu_init_dist() -> None:
+    """Let ``init_dist('pytorch')`` create a process group without CUDA."""
+    original = dist_utils._init_dist_pytorch
+
+    def init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        torch_dist.init_process_group(backend=backend, **kwargs)
+
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+
 def adapt_cfg_to_device(cfg) -> None:
     """Without CUDA: gloo process group and DDP with ``device_ids=None``."""
     if torch.cuda.is_available():
@@ -47,3 +64,4 @@ def adapt_cfg_to_device(cfg) -> None:
 
 
 patch_mmengine_checkpoint_loading()
+patch_mmengine_cpu_init_dist()
