@@ -72,3 +72,18 @@ def test_test_tool_refuses_missing_checkpoint(tmp_path):
     assert r.returncode != 0
     assert r.stderr.strip().splitlines() == [
         f'error: checkpoint not found: {tmp_path / "nope.pth"}']
+
+
+def test_dist_train_launches_two_processes(mpii_root, tmp_path):
+    """tools/dist_train.sh through torchrun; without CUDA it runs on gloo."""
+    import os
+    work = tmp_path / 'dist'
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29617')
+    r = subprocess.run(
+        ['bash', 'tools/dist_train.sh', 'configs/hg2_mpii_256.py', '2',
+         '--work-dir', str(work), *options(mpii_root, 1)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    log = r.stdout + r.stderr
+    assert 'Distributed training: True' in log
+    assert (work / 'epoch_1.pth').is_file()
