@@ -65,3 +65,56 @@ def mpii_cfg_options(root: Path) -> dict:
         'test_dataloader.dataset.headbox_file':
         f'{r}annotations/mpii_gt_val.mat',
     }
+
+
+@pytest.fixture(scope='session')
+def coco_workspace(tmp_path_factory) -> Path:
+    """A working directory holding ``data/coco/`` as MMPose's COCO configs
+    expect, built from the 4 real COCO val images (symlinked): keypoint and
+    whole-body annotations for train and val, and the person detections."""
+    src = shared_dir('coco')
+    ws = tmp_path_factory.mktemp('coco_ws')
+    coco = ws / 'data' / 'coco'
+    (coco / 'annotations').mkdir(parents=True)
+    (coco / 'person_detection_results').mkdir()
+    for split in ('train2017', 'val2017'):
+        (coco / split).symlink_to(src, target_is_directory=True)
+    links = {
+        'annotations/person_keypoints_train2017.json': 'test_coco.json',
+        'annotations/person_keypoints_val2017.json': 'test_coco.json',
+        'annotations/coco_wholebody_train_v1.0.json':
+        'test_coco_wholebody.json',
+        'annotations/coco_wholebody_val_v1.0.json':
+        'test_coco_wholebody.json',
+        'person_detection_results/COCO_val2017_detections_AP_H_56_person.json':
+        'test_coco_det_AP_H_56.json',
+    }
+    for dst, name in links.items():
+        (coco / dst).symlink_to(src / name)
+    return ws
+
+
+def run_config_briefly(path, work_dir, overrides=None, width=32):
+    """Train one epoch and validate with a narrow network (``width`` hourglass
+    channels); return the validation metrics."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(str(path))
+    opts = {
+        'work_dir': str(work_dir),
+        'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
+        'train_dataloader.batch_size': 2,
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint': None,
+        'randomness': dict(seed=0),
+    }
+    if cfg.model.backbone.type == 'StackedHourglass':
+        opts['model.backbone.feat_channels'] = width
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts[f'{loader}.num_workers'] = 0
+        opts[f'{loader}.persistent_workers'] = False
+    opts.update(overrides or {})
+    cfg.merge_from_dict(opts)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner.val_loop.run()

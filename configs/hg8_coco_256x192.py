@@ -1,0 +1,29 @@
+# Stacked Hourglass, 8 stacks, COCO keypoints, top-down, 256x192 (HxW): the
+# input of the HRNet/CPN comparisons (8-stage hourglass 66.9 AP there,
+# HRNet-W32 74.9 AP). hg8_coco_256x256.py with a 192-wide input and 64x48
+# heatmaps; 256 and 192 are both multiples of 64, as depth 4 needs.
+_base_ = ['./hg8_coco_256x256.py']
+
+codec = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
+             sigma=2)
+model = dict(head=dict(decoder=codec))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,24 @@
+# Mixing: MMPose's COCO-WholeBody SimpleBaseline config (133 keypoints: body,
+# feet, face, hands) with a 2-stack hourglass in place of ResNet-50 + deconv
+# head. Only the model changes; dataset, pipeline, codec (256x192, 64x48
+# heatmaps), metric and schedule are MMPose's.
+_base_ = [
+    'mmpose::wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/'
+    'td-hm_res50_8xb64-210e_coco-wholebody-256x192.py'
+]
+custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
+
+num_stacks = 2
+num_keypoints = 133
+model = dict(
+    backbone=dict(
+        _delete_=True, type='StackedHourglass', num_stacks=num_stacks,
+        num_keypoints=num_keypoints),
+    head=dict(
+        _delete_=True,
+        type='StackedHeatmapHead',
+        num_stacks=num_stacks,
+        out_channels=num_keypoints,
+        loss=dict(type='MultiStackHeatmapLoss',
+                  loss=dict(type='KeypointMSELoss', use_target_weight=True)),
+        decoder={{_base_.codec}}))
