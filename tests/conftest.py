@@ -110,6 +110,8 @@ def run_config_briefly(path, work_dir, overrides=None, width=32):
     }
     if cfg.model.backbone.type == 'StackedHourglass':
         opts['model.backbone.feat_channels'] = width
+        if cfg.model.backbone.get('out_type') == 'features':
+            opts['model.head.in_channels'] = width  # an MMPose head on top
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts[f'{loader}.num_workers'] = 0
         opts[f'{loader}.persistent_workers'] = False
