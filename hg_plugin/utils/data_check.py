@@ -44,12 +44,23 @@ def find_missing_data(cfg, loaders: Iterable[str]) -> Optional[Tuple[str, str,
             for key in ('headbox_file', 'bbox_file'):
                 if ds.get(key):
                     candidates.append((ds[key], key))
+            evaluator = loader.replace('_dataloader', '_evaluator')
+            evaluators = cfg.get(evaluator) or []
+            if isinstance(evaluators, dict):
+                evaluators = [evaluators]
+            for i, ev in enumerate(evaluators):
+                if ev.get('ann_file'):
+                    name = evaluator if len(evaluators) == 1 else \
+                        f'{evaluator}[{i}]'
+                    candidates.append((ev['ann_file'], f'{name}.ann_file'))
             for path, key in candidates:
                 if not osp.exists(path):
                     hint = HOW_TO_GET.get(
                         ds.get('type'), 'check the path in the config or set '
                         'it with --cfg-options')
-                    return path, f'{loader}.dataset.{key}', hint
+                    full_key = key if '_evaluator' in key else \
+                        f'{loader}.dataset.{key}'
+                    return path, full_key, hint
     return None
 
 
