@@ -85,6 +85,10 @@ class StackedHourglass(BaseModule):
         num_keypoints (int): Number of heatmaps K. Default: 16 (MPII).
         feat_channels (int): Channels f inside the hourglasses. Default: 256.
         depth (int): Number of poolings in each hourglass. Default: 4.
+        stem_channels (Sequence[int], optional): Widths (a, b, c) of the stem
+            conv(3->a), Residual(a->b), pool, Residual(b->c),
+            Residual(c->f). Default: (f/4, f/2, f/2), the paper's 64-128-128
+            for f=256; bearpaw/pytorch-pose uses (64, 128, 256).
         out_type (str): ``'heatmaps'`` returns every stack's heatmaps, for
             :class:`StackedHeatmapHead`; ``'features'`` returns every stack's
             f-channel features so MMPose heads (``HeatmapHead``, ``CPMHead``)
@@ -104,6 +108,7 @@ class StackedHourglass(BaseModule):
                  num_keypoints: int = 16,
                  feat_channels: int = 256,
                  depth: int = 4,
+                 stem_channels: Optional[Sequence[int]] = None,
                  out_type: str = 'heatmaps',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
@@ -120,9 +125,10 @@ class StackedHourglass(BaseModule):
                              f"'heatmaps' or 'features', got {out_type!r}")
         self.num_stacks, self.depth, self.out_type = num_stacks, depth, out_type
         f, k = feat_channels, num_keypoints
+        a, b, c = stem_channels or (f // 4, f // 2, f // 2)
         self.pre = nn.Sequential(
-            conv_bn_relu(3, f // 4, 7, stride=2), Residual(f // 4, f // 2),
-            nn.MaxPool2d(2, 2), Residual(f // 2, f // 2), Residual(f // 2, f))
+            conv_bn_relu(3, a, 7, stride=2), Residual(a, b), nn.MaxPool2d(2, 2),
+            Residual(b, c), Residual(c, f))
         self.hgs = nn.ModuleList(Hourglass(depth, f) for _ in range(num_stacks))
         self.features = nn.ModuleList(
             nn.Sequential(Residual(f, f), conv_bn_relu(f, f, 1))

@@ -1,0 +1,141 @@
+"""Convert public stacked-hourglass checkpoints to ``StackedHourglass``.
+
+Sources (their state-dict keys are public):
+
+* ``pv``: princeton-vl/pytorch_stacked_hourglass ``PoseNet``. Same network as
+  ours. Its ``Residual`` always builds ``skip_layer`` even when channels do not
+  change and never uses it there: those tensors are dropped (and listed).
+* ``bearpaw``: bearpaw/pytorch-pose ``HourglassNet``. Its stem is 64-128-256-256
+  where the paper's is 64-128-128-256, so the result needs
+  ``stem_channels=(64, 128, 256)``; its hg1/hg2/hg4 put 8/4/2 bottlenecks in
+  every residual slot, which our one-residual-per-slot network cannot hold:
+  refused, naming the tensors.
+
+``convert(state_dict, source)`` returns ``(backbone_kwargs, state_dict,
+dropped)`` where ``state_dict`` loads into
+``StackedHourglass(**backbone_kwargs)`` with ``strict=True``.
+"""
+import re
+from typing import Dict, List, Tuple
+
+import torch
+
+from ..models.backbones import StackedHourglass
+
+
+class ConversionError(ValueError):
+    """A checkpoint that cannot be mapped onto StackedHourglass."""
+
+
+PREFIXES = ('model.module.', 'module.', 'model.')
+
+PV_RULES = [
+    (r'^pre\.0\.conv\.', 'pre.0.0.'), (r'^pre\.0\.bn\.', 'pre.0.1.'),
+    (r'(conv[123])\.conv\.', r'\1.'), (r'skip_layer\.conv\.', 'skip.'),
+    (r'^hgs\.(\d+)\.0\.', r'hgs.\1.'),
+    (r'^features\.(\d+)\.1\.conv\.', r'features.\1.1.0.'),
+    (r'^features\.(\d+)\.1\.bn\.', r'features.\1.1.1.'),
+    (r'^outs\.(\d+)\.conv\.', r'outs.\1.'),
+    (r'^merge_(features|preds)\.(\d+)\.conv\.conv\.', r'merge_\1.\2.'),
+]
+BEARPAW_RULES = [
+    (r'^conv1\.', 'pre.0.0.'), (r'^bn1\.', 'pre.0.1.'),
+    (r'^layer1\.0\.', 'pre.1.'), (r'^layer2\.0\.', 'pre.3.'),
+    (r'^layer3\.0\.', 'pre.4.'), (r'downsample\.0\.', 'skip.'),
+    (r'^res\.(\d+)\.0\.', r'features.\1.0.'),
+    (r'^fc\.(\d+)\.0\.', r'features.\1.1.0.'),
+    (r'^fc\.(\d+)\.1\.', r'features.\1.1.1.'),
+    (r'^score\.(\d+)\.', r'outs.\1.'), (r'^fc_\.(\d+)\.', r'merge_features.\1.'),
+    (r'^score_\.(\d+)\.', r'merge_preds.\1.'),
+]
+BEARPAW_HG = re.compile(r'^hg\.(\d+)\.hg\.(\d+)\.(\d)\.0\.(.*)$')
+
+
+def strip_prefix(state_dict: Dict[str, torch.Tensor]) -> Dict:
+    """Drop DataParallel / trainer-wrapper prefixes."""
+    for prefix in PREFIXES:
+        if all(k.startswith(prefix) for k in state_dict):
+            return {k[len(prefix):]: v for k, v in state_dict.items()}
+    return dict(state_dict)
+
+
+def _rename(key: str, rules) -> str:
+    for pattern, repl in rules:
+        key = re.sub(pattern, repl, key)
+    return key
+
+
+def _bearpaw_key(key: str, depth: int) -> str:
+    """hg.i.hg.d.j.0.X (level d from the innermost, slot j: 0 up1, 1 low1,
+    2 low3, 3 the innermost residual) -> hgs.i.low2.....slot.X"""
+    m = BEARPAW_HG.match(key)
+    if not m:
+        return _rename(key, BEARPAW_RULES)
+    stack, level, slot, rest = int(m[1]), int(m[2]), int(m[3]), m[4]
+    path = 'low2.' * (depth - 1 - level)
+    name = ('up1', 'low1', 'low3', 'low2')[slot]
+    rest = re.sub(r'downsample\.0\.', 'skip.', rest)
+    return f'hgs.{stack}.{path}{name}.{rest}'
+
+
+def _infer_kwargs(sd: Dict[str, torch.Tensor], source: str) -> Dict:
+    if source == 'pv':
+        stacks = len({k.split('.')[1] for k in sd if k.startswith('outs.')})
+        outs, pre = sd['outs.0.conv.weight'], 'pre.{}.conv3.conv.weight'
+        stem = (sd['pre.0.conv.weight'].shape[0], sd[pre.format(1)].shape[0],
+                sd[pre.format(3)].shape[0])
+        depth = max(k.count('low2') for k in sd if k.startswith('hgs.0.'))
+        feat = sd[pre.format(4)].shape[0]
+    else:
+        stacks = len({k.split('.')[1] for k in sd if k.startswith('score.')})
+        outs = sd['score.0.weight']
+        stem = tuple(sd[k].shape[0] for k in ('conv1.weight',
+                                              'layer1.0.conv3.weight',
+                                              'layer2.0.conv3.weight'))
+        depth = len({k.split('.')[3] for k in sd if k.startswith('hg.0.hg.')})
+        feat = sd['layer3.0.conv3.weight'].shape[0]
+    kwargs = dict(num_stacks=stacks, num_keypoints=outs.shape[0],
+                  feat_channels=feat, depth=depth)
+    if stem != (feat // 4, feat // 2, feat // 2):
+        kwargs['stem_channels'] = stem
+    return kwargs
+
+
+def convert(state_dict: Dict[str, torch.Tensor],
+            source: str) -> Tuple[Dict, Dict[str, torch.Tensor], List[str]]:
+    """Map a ``pv`` or ``bearpaw`` state dict onto StackedHourglass."""
+    if source not in ('pv', 'bearpaw'):
+        raise ConversionError(f"unknown source {source!r}: use 'pv' or "
+                              "'bearpaw'")
+    sd = strip_prefix(state_dict)
+    try:
+        kwargs = _infer_kwargs(sd, source)
+    except KeyError as e:
+        raise ConversionError(
+            f'not a {source} stacked-hourglass checkpoint: no tensor {e}')
+    if source == 'pv':
+        renamed = {_rename(k, PV_RULES): k for k in sd}
+    else:
+        renamed = {_bearpaw_key(k, kwargs['depth']): k for k in sd}
+    target = StackedHourglass(**kwargs).state_dict()
+    out, dropped, unmappable = {}, [], []
+    for new, old in renamed.items():
+        if new in target and target[new].shape == sd[old].shape:
+            out[new] = sd[old]
+        elif source == 'pv' and '.skip.' in new and new not in target:
+            dropped.append(old)  # PV's never-used skip_layer
+        else:
+            shape = tuple(target[new].shape) if new in target else 'no such'
+            unmappable.append(f'{old} {tuple(sd[old].shape)} -> {new} '
+                              f'({shape})')
+    missing = sorted(set(target) - set(out))
+    if unmappable or missing:
+        why = (' (bearpaw hg1/hg2/hg4 stack several bottlenecks per residual '
+               'slot; only its one-block hg8 layout maps)'
+               if source == 'bearpaw' else '')
+        raise ConversionError(
+            f'cannot map {len(unmappable)} {source} tensors onto '
+            f'StackedHourglass({kwargs}){why}: ' + '; '.join(unmappable[:6]) +
+            (f'; ... {len(unmappable) - 6} more' if len(unmappable) > 6 else
+             '') + (f'; missing: {missing[:6]}' if missing else ''))
+    return kwargs, out, dropped
