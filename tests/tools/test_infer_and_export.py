@@ -1,0 +1,81 @@
+"""tools/infer.py and tools/export_onnx.py on the real sample images."""
+import json
+import subprocess
+import sys
+
+import cv2
+
+from tests.conftest import REPO, shared_dir
+
+NARROW = ['--cfg-options', 'model.backbone.feat_channels=32']
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_infer_on_real_mpii_image_with_random_weights(tmp_path):
+    image = shared_dir('mpii') / '005808361.jpg'
+    r = run('tools/infer.py', image, '--config', 'configs/hg2_mpii_256.py',
+            '--bbox', '750,60,450,700', '--out-dir', tmp_path, *NARROW)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'random weights' in r.stderr  # the warning
+    png = cv2.imread(str(tmp_path / '005808361_pose.png'))
+    # top: the image scaled to the panel width; bottom: 2 stacks of 256x256
+    assert png.shape[1] == 2 * 256 and png.shape[0] > 256
+    out = json.loads((tmp_path / '005808361_keypoints.json').read_text())
+    person = out['people'][0]
+    assert len(person['keypoints']) == len(out['keypoint_names']) == 16
+    x1, y1, x2, y2 = person['bbox_xyxy']
+    assert (x1, y1, x2, y2) == (750, 60, 1200, 760)
+    # decoded inside the network's crop: the box made square, padded 1.25x
+    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 1.25 * 700 / 2
+    tol = 2 * 2 * half / 64  # two heatmap pixels
+    for x, y in person['keypoints']:
+        assert abs(x - cx) <= half + tol and abs(y - cy) <= half + tol
+
+
+def test_infer_reads_coco_detections(tmp_path):
+    coco = shared_dir('coco')
+    r = run('tools/infer.py', coco / '000000000785.jpg', '--config',
+            'configs/hg8_coco_256x192.py', '--bbox-file',
+            coco / 'test_coco_det_AP_H_56.json', '--out-dir', tmp_path,
+            *NARROW)
+    assert r.returncode == 0, r.stderr[-3000:]
+    dets = [d for d in json.loads(
+        (coco / 'test_coco_det_AP_H_56.json').read_text())
+        if d['image_id'] == 785 and d['score'] >= 0.3]
+    out = json.loads((tmp_path / '000000000785_keypoints.json').read_text())
+    assert len(out['people']) == len(dets) >= 1
+    assert all(len(p['keypoints']) == 17 for p in out['people'])
+    png = cv2.imread(str(tmp_path / '000000000785_pose.png'))
+    assert png.shape[1] == 8 * 192  # 8 stacks side by side
+
+
+def test_infer_bad_bbox_is_one_line(tmp_path):
+    r = run('tools/infer.py', shared_dir('mpii') / '005808361.jpg',
+            '--config', 'configs/hg2_mpii_256.py', '--bbox', '1,2,3')
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines()[-1] == \
+        "error: --bbox must be x,y,w,h, got '1,2,3'"
+
+
+def test_export_onnx_static_and_dynamic_batch(tmp_path):
+    image = shared_dir('mpii') / '052475643.jpg'
+    for flag in ([], ['--dynamic-batch']):
+        out = tmp_path / f'hg2{flag[0] if flag else ""}.onnx'
+        r = run('tools/export_onnx.py', 'configs/hg2_mpii_256.py', '--out',
+                out, '--image', image, *flag, *NARROW)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert out.is_file() and out.stat().st_size > 100_000
+        line = r.stdout.strip().splitlines()[-1]
+        assert ('dynamic batch' if flag else 'static batch') in line
+        diff = float(line.split('= ')[1].split(' ')[0])
+        assert diff < 1e-3
+    import onnx
+    model = onnx.load(str(out))
+    assert [o.name for o in model.graph.output] == ['heatmaps_stack1',
+                                                    'heatmaps_stack2']
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param \
+        == 'batch'

@@ -1,0 +1,116 @@
+"""Export a stacked-hourglass pose model to ONNX and check it with onnxruntime.
+
+    python tools/export_onnx.py CONFIG [--checkpoint CKPT] [--out model.onnx]
+        [--dynamic-batch] [--image IMG]
+
+The graph maps a normalized (B, 3, H, W) image (the config's
+data_preprocessor mean/std, RGB) to every stack's (B, K, H/4, W/4) heatmaps
+(outputs heatmaps_stack1..N; decode the last). Parity with PyTorch is checked
+on IMG (default: the first real MPII sample in ../shared/data) and the file
+size reported.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import warnings
+
+import numpy as np
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEFAULT_IMAGE = osp.join(ROOT, '..', 'shared', 'data', 'mpii',
+                         '005808361.jpg')
+TOLERANCE = 1e-3
+
+
+class HeatmapNet(torch.nn.Module):
+    """backbone + head.forward: image -> tuple of per-stack heatmaps."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.backbone, self.head = model.backbone, model.head
+
+    def forward(self, x):
+        out = self.head.forward(self.backbone(x))
+        return tuple(out) if isinstance(out, (list, tuple)) else (out, )
+
+
+def sample_input(model, image: str) -> torch.Tensor:
+    """A real image through the config's test pipeline and preprocessor."""
+    import cv2
+    from mmengine.dataset import Compose, pseudo_collate
+    img = cv2.imread(image)
+    if img is None:
+        sys.exit(f'error: cannot read image {image} (set --image)')
+    h, w = img.shape[:2]
+    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
+    data = pipeline(dict(img=img, bbox=np.array([[0, 0, w, h]], np.float32),
+                         bbox_score=np.ones(1), **model.dataset_meta))
+    return model.data_preprocessor(pseudo_collate([data]), False)['inputs']
+
+
+def export(model, x, path, dynamic_batch):
+    net = HeatmapNet(model).eval()
+    with torch.no_grad():
+        n = len(net(x))
+    names = [f'heatmaps_stack{i + 1}' for i in range(n)]
+    axes = {k: {0: 'batch'} for k in ['input', *names]} \
+        if dynamic_batch else None
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(net, (x, ), path, input_names=['input'],
+                          output_names=names, dynamic_axes=axes,
+                          opset_version=17, dynamo=False)
+    return net
+
+
+def check(net, path, x) -> float:
+    """Max |PyTorch - onnxruntime| over every output."""
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    with torch.no_grad():
+        ref = [t.numpy() for t in net(x)]
+    got = sess.run(None, {'input': x.numpy()})
+    return max(float(np.abs(a - b).max()) for a, b in zip(ref, got))
+
+
+def main():
+    p = argparse.ArgumentParser(description='Export to ONNX')
+    p.add_argument('config')
+    p.add_argument('--checkpoint')
+    p.add_argument('--out', default='work_dirs/onnx/model.onnx')
+    p.add_argument('--dynamic-batch', action='store_true')
+    p.add_argument('--image', default=DEFAULT_IMAGE)
+    p.add_argument('--cfg-options', nargs='+', default=[])
+    args = p.parse_args()
+    from mmengine.config import Config, DictAction
+    from mmpose.apis import init_model
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        ns = argparse.Namespace()
+        DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
+        cfg.merge_from_dict(ns.o)
+    if not args.checkpoint:
+        print('warning: no --checkpoint: exporting random weights',
+              file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = init_model(cfg, args.checkpoint, device='cpu')
+    x = sample_input(model, args.image)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    net = export(model, x, args.out, args.dynamic_batch)
+    diff = check(net, args.out, x)
+    if args.dynamic_batch:
+        diff = max(diff, check(net, args.out, torch.cat([x, x.flip(-1)])))
+    size = osp.getsize(args.out) / 2**20
+    print(f'wrote {args.out}: {size:.1f} MiB, '
+          f'{"dynamic" if args.dynamic_batch else "static"} batch, '
+          f'max |torch - onnxruntime| = {diff:.2e} on {args.image}')
+    if diff >= TOLERANCE:
+        sys.exit(f'error: ONNX output differs from PyTorch by {diff:.2e} '
+                 f'(tolerance {TOLERANCE})')
+
+
+if __name__ == '__main__':
+    main()

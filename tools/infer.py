@@ -1,0 +1,155 @@
+"""Top-down pose inference on one image, through MMPose's own APIs.
+
+    python tools/infer.py IMAGE --config CFG [--checkpoint CKPT]
+        [--bbox x,y,w,h | --bbox-file boxes.json] [--out-dir DIR]
+
+Writes DIR/<image>_pose.png (skeletons, and for the first person every stack's
+heatmaps side by side: the refinement across stacks) and
+DIR/<image>_keypoints.json. Without --checkpoint the weights are random (a
+warning says so): for smoke tests only.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import warnings
+
+import cv2
+import numpy as np
+import torch
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description='Top-down pose inference')
+    p.add_argument('image')
+    p.add_argument('--config', required=True)
+    p.add_argument('--checkpoint')
+    box = p.add_mutually_exclusive_group()
+    box.add_argument('--bbox', help='one person box x,y,w,h (pixels)')
+    box.add_argument('--bbox-file', help='JSON: [[x,y,w,h], ...] or COCO '
+                     'detections [{"image_id", "bbox", "score"}, ...]')
+    p.add_argument('--bbox-thr', type=float, default=0.3,
+                   help='minimum detection score in --bbox-file')
+    p.add_argument('--out-dir', default='work_dirs/infer')
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available()
+                   else 'cpu')
+    p.add_argument('--cfg-options', nargs='+', default=[],
+                   help='override config settings, key=value')
+    return p.parse_args()
+
+
+def load_boxes(args, img_shape) -> np.ndarray:
+    """Person boxes as (N, 4) xyxy."""
+    if args.bbox:
+        try:
+            xywh = [[float(v) for v in args.bbox.split(',')]]
+            assert len(xywh[0]) == 4
+        except (ValueError, AssertionError):
+            sys.exit(f'error: --bbox must be x,y,w,h, got {args.bbox!r}')
+    elif args.bbox_file:
+        entries = json.load(open(args.bbox_file))
+        stem = osp.splitext(osp.basename(args.image))[0]
+        xywh = []
+        for e in entries:
+            if isinstance(e, dict):
+                if stem.isdigit() and 'image_id' in e and \
+                        e['image_id'] != int(stem):
+                    continue
+                if e.get('score', 1.0) < args.bbox_thr:
+                    continue
+                e = e['bbox']
+            xywh.append(e)
+        if not xywh:
+            sys.exit(f'error: no box for {args.image} in {args.bbox_file}')
+    else:
+        h, w = img_shape[:2]
+        xywh = [[0, 0, w, h]]
+    b = np.array(xywh, dtype=np.float32)
+    return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+
+
+def stack_heatmaps(model, img, box) -> tuple:
+    """Every stack's (K, h, w) heatmaps and the network's input crop for one
+    box, through the config's own test pipeline."""
+    from mmengine.dataset import Compose, pseudo_collate
+    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
+    data = pipeline(dict(img=img, bbox=box[None], bbox_score=np.ones(1),
+                         **model.dataset_meta))
+    batch = model.data_preprocessor(pseudo_collate([data]), False)
+    with torch.no_grad():
+        stacks = model.head.forward(model.extract_feat(batch['inputs']))
+    if isinstance(stacks, torch.Tensor):
+        stacks = [stacks]
+    crop = data['inputs'].permute(1, 2, 0).numpy().astype(np.uint8).copy()
+    return [s[0].cpu().numpy() for s in stacks], crop
+
+
+def draw(img, results, links, stacks, crop) -> np.ndarray:
+    img = img.copy()
+    for r in results:
+        kpts = r.pred_instances.keypoints[0]
+        for a, b in links:
+            cv2.line(img, tuple(map(int, kpts[a])), tuple(map(int, kpts[b])),
+                     (0, 0, 255), 2, cv2.LINE_AA)
+        for x, y in kpts:
+            cv2.circle(img, (int(x), int(y)), 3, (0, 255, 255), -1)
+    tiles = []
+    for i, hm in enumerate(stacks):
+        heat = hm.max(0)
+        heat = (255 * (heat - heat.min()) / (np.ptp(heat) + 1e-6))
+        heat = cv2.applyColorMap(heat.astype(np.uint8), cv2.COLORMAP_JET)
+        heat = cv2.resize(heat, crop.shape[1::-1])
+        tile = cv2.addWeighted(crop, 0.4, heat, 0.6, 0)
+        cv2.putText(tile, f'stack {i + 1}', (4, 16), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.5, (255, 255, 255), 1, cv2.LINE_AA)
+        tiles.append(tile)
+    panel = np.hstack(tiles)
+    scale = panel.shape[1] / img.shape[1]
+    top = cv2.resize(img, (panel.shape[1], int(img.shape[0] * scale)))
+    return np.vstack([top, panel])
+
+
+def main():
+    args = parse_args()
+    from mmengine.config import Config, DictAction  # noqa: F401
+    from mmpose.apis import inference_topdown, init_model
+    img = cv2.imread(args.image)
+    if img is None:
+        sys.exit(f'error: cannot read image {args.image}')
+    cfg = Config.fromfile(args.config)  # imports hg_plugin (custom_imports)
+    if args.cfg_options:
+        opts = argparse.Namespace()
+        DictAction(option_strings=[], dest='o')(None, opts, args.cfg_options)
+        cfg.merge_from_dict(opts.o)
+    if not args.checkpoint:
+        print('warning: no --checkpoint given: random weights, the keypoints '
+              'are meaningless (smoke test only)', file=sys.stderr)
+    elif not osp.isfile(args.checkpoint):
+        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = init_model(cfg, args.checkpoint, device=args.device)
+    boxes = load_boxes(args, img.shape)
+    results = inference_topdown(model, img, boxes, bbox_format='xyxy')
+    stacks, crop = stack_heatmaps(model, img, boxes[0])
+    os.makedirs(args.out_dir, exist_ok=True)
+    stem = osp.splitext(osp.basename(args.image))[0]
+    png = osp.join(args.out_dir, f'{stem}_pose.png')
+    cv2.imwrite(png, draw(img, results, model.dataset_meta['skeleton_links'],
+                          stacks, crop))
+    people = [dict(bbox_xyxy=box.tolist(),
+                   keypoints=r.pred_instances.keypoints[0].tolist(),
+                   keypoint_scores=r.pred_instances.keypoint_scores[0].tolist())
+              for box, r in zip(boxes, results)]
+    out_json = osp.join(args.out_dir, f'{stem}_keypoints.json')
+    json.dump(dict(image=args.image, keypoint_names=[
+        model.dataset_meta['keypoint_id2name'][i]
+        for i in range(model.dataset_meta['num_keypoints'])], people=people),
+        open(out_json, 'w'), indent=1)
+    print(f'{len(people)} people; {len(stacks)} stacks; wrote {png} and '
+          f'{out_json}')
+
+
+if __name__ == '__main__':
+    main()
