@@ -36,7 +36,7 @@ default_hooks = dict(
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
 
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
@@ -46,7 +46,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')

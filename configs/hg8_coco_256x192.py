@@ -9,7 +9,7 @@ codec = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
 model = dict(head=dict(decoder=codec))
 
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
@@ -19,7 +19,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')

@@ -10,6 +10,12 @@ _base_ = [
     'td-hm_hourglass52_8xb32-210e_coco-256x256.py'
 ]
 custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
+# stop at the first NaN/Inf loss (naming iteration and stack) before the
+# checkpoint hook could save diverged weights
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='StopOnNonFiniteLossHook')
+]
 
 num_stacks = 8
 num_keypoints = 17

@@ -11,7 +11,7 @@ codec = dict(type='MSRAHeatmap', input_size=(288, 384), heatmap_size=(72, 96),
 model = dict(backbone=dict(depth=3), head=dict(decoder=codec))
 
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
@@ -21,7 +21,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')

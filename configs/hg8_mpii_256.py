@@ -2,6 +2,12 @@
 # The paper's recipe; every departure says why.
 _base_ = ['mmpose::_base_/default_runtime.py']
 custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
+# stop at the first NaN/Inf loss (naming iteration and stack) before the
+# checkpoint hook could save diverged weights
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='StopOnNonFiniteLossHook')
+]
 
 num_stacks = 8
 num_keypoints = 16
@@ -63,7 +69,7 @@ data_root = 'data/mpii/'
 # MMPose samples both from a truncated normal within those bounds and rotates
 # 60% of the samples (its default); the paper does not give a probability.
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
@@ -73,7 +79,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')

@@ -9,7 +9,7 @@ codec = dict(type='MSRAHeatmap', input_size=(384, 384), heatmap_size=(96, 96),
 model = dict(head=dict(decoder=codec))
 
 train_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
@@ -19,7 +19,7 @@ train_pipeline = [
     dict(type='PackPoseInputs')
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
+    dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')

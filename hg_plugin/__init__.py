@@ -4,6 +4,8 @@
 in a config registers the models below in MMPose's ``MODELS`` registry.
 """
 from . import compat  # noqa: F401  (applies the toolbox fixes once)
+from .datasets import VerifiedLoadImage  # noqa: F401
+from .engine import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 
 __version__ = '0.1.0'

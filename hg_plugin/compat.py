@@ -1,7 +1,7 @@
 """Compatibility fixes for the toolbox stack, in one place.
 
 hg_plugin targets mmpose 1.3.2 / mmengine 0.10.7 / mmcv 2.1.0 on current
-torch. Two gaps need bridging; both are applied by ``import hg_plugin`` (which
+torch. The gaps below are bridged by ``import hg_plugin`` (which
 ``custom_imports`` in every config does), so no environment variable is needed.
 
 1. torch >= 2.6 defaults ``torch.load(weights_only=True)``. mmengine 0.10.7's
@@ -14,15 +14,20 @@ torch. Two gaps need bridging; both are applied by ``import hg_plugin`` (which
 2. On a machine without CUDA, MMEngine's default DDP wrapper passes
    ``device_ids=[LOCAL_RANK]`` and MMPose's runtime asks for NCCL; both need a
    GPU. :func:`adapt_cfg_to_device` switches to gloo and ``device_ids=None``.
-3. mmengine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` before
+3. mmengine writes checkpoints straight to their final path, so a run killed
+   mid-write leaves a half-written file. :func:`patch_atomic_local_writes`
+   makes local writes go to a temporary file renamed into place.
+4. mmengine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` before
    creating the process group, which fails without CUDA.
    :func:`patch_mmengine_cpu_init_dist` skips that call when CUDA is absent.
 """
+import os
 import os.path as osp
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import utils as dist_utils
+from mmengine.fileio.backends import LocalBackend
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -37,6 +42,24 @@ def patch_mmengine_checkpoint_loading() -> None:
     """Make mmengine load local checkpoints with ``weights_only=False``."""
     CheckpointLoader.register_scheme(prefixes='', force=True)(
         _load_local_checkpoint)
+
+
+def _atomic_write(data: bytes, filepath) -> None:
+    filepath = str(filepath)
+    os.makedirs(osp.dirname(filepath) or '.', exist_ok=True)
+    tmp = f'{filepath}.tmp{os.getpid()}'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, filepath)  # atomic on POSIX
+
+
+def patch_atomic_local_writes() -> None:
+    """Checkpoints (and other local writes) appear whole or not at all."""
+    LocalBackend.put = lambda self, obj, filepath: _atomic_write(obj, filepath)
+    LocalBackend.put_text = lambda self, obj, filepath, encoding='utf-8': \
+        _atomic_write(obj.encode(encoding), filepath)
 
 
 def patch_mmengine_cpu_init_dist() -> None:
@@ -64,4 +87,5 @@ def adapt_cfg_to_device(cfg) -> None:
 
 
 patch_mmengine_checkpoint_loading()
+patch_atomic_local_writes()
 patch_mmengine_cpu_init_dist()

@@ -29,6 +29,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    from hg_plugin.utils.cli import route_warnings_to_stdout
+    route_warnings_to_stdout()
     for path, what in ((args.config, 'config'), (args.checkpoint,
                                                   'checkpoint')):
         if not osp.isfile(path):
@@ -41,8 +43,12 @@ def main():
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     from hg_plugin.compat import adapt_cfg_to_device
-    from hg_plugin.utils import missing_data_message
+    from hg_plugin.utils import (check_checkpoint, check_config,
+                                 missing_data_message, run_reporting_errors)
     adapt_cfg_to_device(cfg)
+    problem = check_config(cfg)
+    if problem:
+        sys.exit(f'error: {args.config}: {problem}')
     message = missing_data_message(cfg, ['test_dataloader'])
     if message:
         sys.exit(message)
@@ -50,7 +56,15 @@ def main():
         cfg.test_evaluator = [*(cfg.test_evaluator if isinstance(
             cfg.test_evaluator, list) else [cfg.test_evaluator]),
             dict(type='DumpResults', out_file_path=args.out)]
-    Runner.from_cfg(cfg).test()
+
+    def run():
+        runner = Runner.from_cfg(cfg)
+        problem = check_checkpoint(args.checkpoint, runner.model)
+        if problem:
+            sys.exit(f'error: {problem}')
+        runner.test()
+
+    run_reporting_errors(run, cfg.work_dir)
 
 
 if __name__ == '__main__':

@@ -65,14 +65,29 @@ def build_cfg(args) -> Config:
 
 def main():
     args = parse_args()
+    from hg_plugin.utils.cli import route_warnings_to_stdout
+    route_warnings_to_stdout()
     cfg = build_cfg(args)
-    from hg_plugin.utils import missing_data_message
+    from hg_plugin.utils import (check_checkpoint, check_config,
+                                 missing_data_message, run_reporting_errors)
+    problem = check_config(cfg)
+    if problem:
+        sys.exit(f'error: {args.config}: {problem}')
     loaders = ['train_dataloader'] + ([] if args.no_validate else
                                       ['val_dataloader'])
     message = missing_data_message(cfg, loaders)
     if message:
         sys.exit(message)
-    Runner.from_cfg(cfg).train()
+
+    def run():
+        runner = Runner.from_cfg(cfg)
+        if cfg.get('load_from'):
+            problem = check_checkpoint(cfg.load_from, runner.model)
+            if problem:
+                sys.exit(f'error: {problem}')
+        runner.train()
+
+    run_reporting_errors(run, cfg.work_dir)
 
 
 if __name__ == '__main__':

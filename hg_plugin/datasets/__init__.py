@@ -1,3 +1,4 @@
 from .synthetic_mpii import make_synthetic_mpii, write_headboxes
+from .transforms import VerifiedLoadImage
 
-__all__ = ['make_synthetic_mpii', 'write_headboxes']
+__all__ = ['VerifiedLoadImage', 'make_synthetic_mpii', 'write_headboxes']

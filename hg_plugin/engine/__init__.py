@@ -1,0 +1,3 @@
+from .nonfinite_loss_hook import StopOnNonFiniteLossHook
+
+__all__ = ['StopOnNonFiniteLossHook']

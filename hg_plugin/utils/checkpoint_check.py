@@ -1,0 +1,43 @@
+"""Say clearly when a checkpoint is unreadable or belongs to another model."""
+from typing import Optional
+
+import torch
+from torch import nn
+
+
+def _few(keys, n=3) -> str:
+    keys = sorted(keys)
+    return ', '.join(keys[:n]) + (f', ... ({len(keys)} in all)'
+                                  if len(keys) > n else '')
+
+
+def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
+    """One line on what is wrong with ``path`` for ``model``, or None."""
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    except Exception as e:  # truncated, corrupt, not a torch file
+        last = (str(e).strip().splitlines() or [type(e).__name__])[-1]
+        return (f'checkpoint {path} cannot be read ({last}): it is corrupt '
+                'or truncated; use another one (e.g. an earlier epoch_*.pth)')
+    sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(sd, dict):
+        return f'checkpoint {path} holds no state dict'
+    sd = {k[len('module.'):] if k.startswith('module.') else k: v
+          for k, v in sd.items()}
+    target = model.state_dict()
+    missing = set(target) - set(sd)
+    unexpected = set(sd) - set(target)
+    shapes = [f'{k} {tuple(sd[k].shape)} vs {tuple(target[k].shape)}'
+              for k in sorted(set(sd) & set(target))
+              if hasattr(sd[k], 'shape') and sd[k].shape != target[k].shape]
+    if not (missing or unexpected or shapes):
+        return None
+    parts = []
+    if missing:
+        parts.append(f'missing {_few(missing)}')
+    if unexpected:
+        parts.append(f'unexpected {_few(unexpected)}')
+    if shapes:
+        parts.append(f'other shapes {_few(shapes, 2)}')
+    return (f'checkpoint {path} does not match the model of this config ('
+            + '; '.join(parts) + '): use the config it was trained with')

@@ -1,0 +1,66 @@
+"""Static checks of a stacked-hourglass config, before anything is built, so
+that a mismatch is one line naming the config keys instead of a shape error
+deep inside a training step."""
+import warnings
+from typing import Optional
+
+
+def _dataset_num_keypoints(ds: dict) -> Optional[int]:
+    import mmpose.datasets  # noqa: F401  (registers the datasets)
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    from mmpose.registry import DATASETS
+    cls = DATASETS.get(ds.get('type', ''))
+    meta = ds.get('metainfo') or getattr(cls, 'METAINFO', None)
+    if not meta:
+        return None
+    try:
+        with warnings.catch_warnings():  # MMPose notes where it found meta
+            warnings.simplefilter('ignore')
+            return parse_pose_metainfo(dict(meta))['num_keypoints']
+    except Exception:
+        return None
+
+
+def check_config(cfg) -> Optional[str]:
+    """Return a one-line description of the first inconsistency, or None."""
+    model = cfg.get('model') or {}
+    bb, head = model.get('backbone') or {}, model.get('head') or {}
+    if bb.get('type') != 'StackedHourglass':
+        return None
+    stacks, k = bb.get('num_stacks', 8), bb.get('num_keypoints', 16)
+    depth, heatmaps = bb.get('depth', 4), bb.get('out_type',
+                                                 'heatmaps') == 'heatmaps'
+    if head.get('type') == 'StackedHeatmapHead':
+        if head.get('num_stacks') != stacks:
+            return (f'model.head.num_stacks={head.get("num_stacks")} but '
+                    f'model.backbone.num_stacks={stacks}: set both to the '
+                    'number of stacks')
+        weights = (head.get('loss') or {}).get('stack_weights')
+        if weights is not None and len(weights) != stacks:
+            return (f'model.head.loss.stack_weights has {len(weights)} '
+                    f'entries for {stacks} stacks: give one weight per stack')
+    out = head.get('out_channels')
+    if heatmaps and out is not None and out != k:
+        return (f'model.backbone.num_keypoints={k} but model.head.'
+                f'out_channels={out}: both must be the keypoint count')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = (cfg.get(loader) or {}).get('dataset') or {}
+        n = _dataset_num_keypoints(ds) if ds else None
+        if n is not None and out is not None and n != out:
+            return (f'{loader}.dataset ({ds.get("type")}) has {n} keypoints '
+                    f'but model.head.out_channels={out} (and model.backbone.'
+                    f'num_keypoints={k}): set them to {n}')
+    codec = head.get('decoder') or {}
+    if 'input_size' in codec:
+        stride = 4 * 2**depth
+        w, h = codec['input_size']
+        if w % stride or h % stride:
+            return (f'model.head.decoder.input_size={tuple(codec["input_size"])}'
+                    f' cannot be halved {depth} times after the /4 stem: use '
+                    f'multiples of {stride} (or a smaller model.backbone.depth)')
+        hm = codec.get('heatmap_size')
+        if hm is not None and tuple(hm) != (w // 4, h // 4):
+            return (f'model.head.decoder.heatmap_size={tuple(hm)} but the '
+                    f'network outputs {(w // 4, h // 4)} (input_size / 4): '
+                    'set heatmap_size to input_size / 4')
+    return None

@@ -1,0 +1,154 @@
+"""Each bad input ends in one clear error line (what, which file or config
+key, how to fix), never a traceback wall or a silently wrong result."""
+import json
+import re
+import shutil
+
+import pytest
+import torch
+
+from tests.conftest import REPO, mpii_cfg_options, mpii_head_boxes, shared_dir
+from tests.tools.test_train_test_resume import SMALL, run
+
+HG2 = REPO / 'configs' / 'hg2_mpii_256.py'
+
+
+def error_line(r):
+    assert r.returncode != 0, r.stdout[-2000:]
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr[-3000:]
+    assert lines[0].startswith('error: ')
+    return lines[0]
+
+
+def train(root, tmp_path, *extra, epochs=1, config=HG2):
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(root).items()]
+    flags = [e for e in extra if e.startswith('--')]
+    extra = [e for e in extra if not e.startswith('--')]
+    return run('tools/train.py', config, '--work-dir', tmp_path / 'work',
+               *flags, '--cfg-options', *opts, *SMALL,
+               f'train_cfg.max_epochs={epochs}', *extra)
+
+
+@pytest.mark.parametrize('option,expected', [
+    ('model.backbone.num_stacks=3',
+     'model.head.num_stacks=2 but model.backbone.num_stacks=3'),
+    ('model.head.loss.stack_weights=[1.0]',
+     'stack_weights has 1 entries for 2 stacks'),
+    ('model.head.out_channels=17',
+     'num_keypoints=16 but model.head.out_channels=17'),
+    ('model.head.decoder.input_size=(250,250)',
+     'cannot be halved 4 times after the /4 stem: use multiples of 64'),
+    ('model.head.decoder.heatmap_size=(32,32)',
+     'set heatmap_size to input_size / 4'),
+])
+def test_inconsistent_config_is_one_line(option, expected, mpii_root,
+                                         tmp_path):
+    assert expected in error_line(train(mpii_root, tmp_path, option))
+
+
+def test_keypoints_disagreeing_with_dataset(mpii_root, tmp_path):
+    line = error_line(train(mpii_root, tmp_path,
+                            'model.backbone.num_keypoints=17',
+                            'model.head.out_channels=17'))
+    assert 'MpiiDataset) has 16 keypoints but model.head.out_channels=17' \
+        in line
+
+
+def make_root(tmp_path, records, images):
+    """An MPII layout with the given records and image files."""
+    from hg_plugin.datasets import write_headboxes
+    root = tmp_path / 'mpii'
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'images').mkdir()
+    for name, data in images.items():
+        (root / 'images' / name).write_bytes(data)
+    for split in ('train', 'val'):
+        (root / 'annotations' / f'mpii_{split}.json').write_text(
+            json.dumps(records))
+    write_headboxes(str(root / 'annotations' / 'mpii_gt_val.mat'),
+                    mpii_head_boxes(records))
+    return root
+
+
+def real_records():
+    return json.loads((shared_dir('mpii') / 'test_mpii.json').read_text())
+
+
+def test_missing_image_is_one_line(tmp_path):
+    recs = real_records()[:2]
+    src = shared_dir('mpii') / recs[0]['image']
+    root = make_root(tmp_path, recs, {recs[0]['image']: src.read_bytes()})
+    line = error_line(train(root, tmp_path))
+    assert recs[1]['image'] in line and 'No such file' in line
+
+
+def test_truncated_image_is_one_line(tmp_path):
+    recs = real_records()[:2]
+    images = {r['image']: (shared_dir('mpii') / r['image']).read_bytes()
+              for r in recs}
+    data = images[recs[1]['image']]
+    images[recs[1]['image']] = data[:len(data) // 2]
+    root = make_root(tmp_path, recs, images)
+    line = error_line(train(root, tmp_path))
+    assert 'truncated image file' in line and recs[1]['image'] in line
+
+
+def test_annotation_without_visible_keypoints_trains_finitely(tmp_path):
+    rec = dict(real_records()[0], joints_vis=[0] * 16)
+    root = make_root(tmp_path, [rec], {rec['image']: (
+        shared_dir('mpii') / rec['image']).read_bytes()})
+    r = train(root, tmp_path, '--no-validate', 'train_dataloader.batch_size=1',
+              epochs=2)
+    assert r.returncode == 0, r.stderr[-3000:]
+    losses = re.findall(r'loss_kpt_stack\d: (\S+)', r.stdout)
+    assert losses and all(float(v) == 0.0 for v in losses)
+
+
+@pytest.fixture(scope='module')
+def hg2_checkpoint(mpii_root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('ckpt')
+    r = train(mpii_root, tmp, '--no-validate')
+    assert r.returncode == 0, r.stderr[-3000:]
+    return tmp / 'work' / 'epoch_1.pth'
+
+
+def test_truncated_checkpoint_is_one_line(hg2_checkpoint, mpii_root,
+                                          tmp_path):
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(hg2_checkpoint.read_bytes()[:4096])
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
+    line = error_line(run('tools/test.py', HG2, bad, '--work-dir', tmp_path,
+                          '--cfg-options', *opts, *SMALL))
+    assert 'cannot be read' in line and 'corrupt or truncated' in line
+
+
+def test_checkpoint_of_other_architecture_names_keys(hg2_checkpoint,
+                                                     mpii_root, tmp_path):
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
+    r = run('tools/test.py', REPO / 'configs' / 'hg1_mpii_256.py',
+            hg2_checkpoint, '--work-dir', tmp_path, '--cfg-options', *opts,
+            *SMALL)
+    line = error_line(r)
+    assert 'does not match the model of this config' in line
+    assert 'unexpected backbone.features.1' in line or \
+        'unexpected backbone.hgs.1' in line
+
+
+def test_nan_loss_stops_naming_iteration_and_stack(mpii_root, tmp_path):
+    r = train(mpii_root, tmp_path, '--no-validate',
+              'optim_wrapper.optimizer.lr=1e30',
+              'default_hooks.checkpoint.interval=1',
+              'default_hooks.checkpoint.by_epoch=False', epochs=3)
+    line = error_line(r)
+    m = re.search(r'loss_kpt_stack(\d) is (nan|inf) at iteration (\d+) '
+                  r'\(stack (\d)\)', line)
+    assert m and m[1] == m[4], line
+    bad_iter = int(m[3])
+    work = tmp_path / 'work'
+    assert not (work / f'iter_{bad_iter}.pth').exists()
+    if bad_iter > 1:
+        good = torch.load(work / f'iter_{bad_iter - 1}.pth',
+                          weights_only=False)
+        assert good['meta']['iter'] == bad_iter - 1
+        assert f'iter_{bad_iter - 1}.pth' in line
