@@ -94,6 +94,8 @@ class StackedHourglass(BaseModule):
             f-channel features so MMPose heads (``HeatmapHead``, ``CPMHead``)
             can sit on top (the in-network K-channel maps are then latent, and
             the last stack's heatmap conv is not built). Default: 'heatmaps'.
+        norm_eval (bool): Keep BN layers in eval mode while training (frozen
+            running statistics), as MMPose's ResNet offers. Default: False.
         init_cfg (dict, optional): Initialization config. Default: None,
             i.e. PyTorch's defaults, as in the reference implementations.
 
@@ -110,6 +112,7 @@ class StackedHourglass(BaseModule):
                  depth: int = 4,
                  stem_channels: Optional[Sequence[int]] = None,
                  out_type: str = 'heatmaps',
+                 norm_eval: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         for name, value in (('num_stacks', num_stacks), ('depth', depth),
@@ -124,6 +127,7 @@ class StackedHourglass(BaseModule):
             raise ValueError("StackedHourglass: `out_type` must be "
                              f"'heatmaps' or 'features', got {out_type!r}")
         self.num_stacks, self.depth, self.out_type = num_stacks, depth, out_type
+        self.norm_eval = norm_eval
         f, k = feat_channels, num_keypoints
         a, b, c = stem_channels or (f // 4, f // 2, f // 2)
         self.pre = nn.Sequential(
@@ -139,6 +143,14 @@ class StackedHourglass(BaseModule):
             nn.Conv2d(f, f, 1) for _ in range(num_stacks - 1))
         self.merge_preds = nn.ModuleList(
             nn.Conv2d(k, f, 1) for _ in range(num_stacks - 1))
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
+        return self
 
     @property
     def stride(self) -> int:

@@ -151,3 +151,14 @@ def test_feature_mode_builds_no_unused_heatmap_conv():
     out = net(torch.randn(1, 3, 64, 64))
     sum(o.mean() for o in out).backward()
     assert all(p.grad is not None for p in net.parameters())
+
+
+def test_norm_eval_freezes_bn_statistics():
+    net = small(norm_eval=True).train()
+    before = net.pre[0][1].running_mean.clone()
+    net(torch.randn(2, 3, 64, 64) + 3)
+    assert torch.equal(before, net.pre[0][1].running_mean)
+    assert net.training and not net.pre[0][1].training
+    net2 = small().train()
+    net2(torch.randn(2, 3, 64, 64) + 3)
+    assert not torch.equal(before, net2.pre[0][1].running_mean)

@@ -1,0 +1,153 @@
+"""Crash-safe resume (SIGKILL mid-run, then --resume) and 2-process CPU
+training, both compared with an uninterrupted 1-process run on the real MPII
+samples."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+
+from tests.conftest import REPO
+
+ITERS = 24
+
+
+def write_config(path, root, batch, norm_eval=False):
+    """hg2, narrow, iteration-based, deterministic data (no random aug)."""
+    path.write_text(f'''
+_base_ = ['{REPO}/configs/hg2_mpii_256.py']
+codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
+             sigma=2)
+pipeline = [dict(type='VerifiedLoadImage'), dict(type='GetBBoxCenterScale'),
+            dict(type='TopdownAffine', input_size=codec['input_size']),
+            dict(type='GenerateTarget', encoder=codec),
+            dict(type='PackPoseInputs')]
+model = dict(backbone=dict(feat_channels=32, norm_eval={norm_eval}),
+             head=dict(decoder=codec), test_cfg=dict(flip_test=False))
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={ITERS},
+                 val_interval=1000)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,
+                        begin=0, end={ITERS})]
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=2, by_epoch=False,
+                                     save_best=None))
+log_processor = dict(by_epoch=False, window_size=1)
+randomness = dict(seed=0, deterministic=True)
+train_dataloader = dict(
+    batch_size={batch}, num_workers=0, persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(data_root='{root}/', pipeline=pipeline))
+val_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root='{root}/', pipeline=pipeline[:3] + pipeline[4:],
+                 headbox_file='{root}/annotations/mpii_gt_val.mat'))
+test_dataloader = val_dataloader
+''')
+    return path
+
+
+def iter_logs(text):
+    """{iteration: (lr, loss)} from the training log."""
+    out = {}
+    for m in re.finditer(r'Iter\(train\) \[\s*(\d+)/\d+\]\s+lr: (\S+).*?'
+                         r' loss: (\S+)', text):
+        out[int(m[1])] = (float(m[2]), float(m[3]))
+    return out
+
+
+def train_cmd(config, work, *extra):
+    return [sys.executable, 'tools/train.py', str(config), '--work-dir',
+            str(work), *extra]
+
+
+def test_sigkill_then_resume_matches_uninterrupted_run(mpii_root, tmp_path):
+    config = write_config(tmp_path / 'cfg.py', mpii_root, batch=2)
+    ref = subprocess.run(train_cmd(config, tmp_path / 'ref'), cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    expected = iter_logs(ref.stdout)
+    assert sorted(expected) == list(range(1, ITERS + 1))
+
+    work = tmp_path / 'killed'
+    proc = subprocess.Popen(train_cmd(config, work), cwd=REPO,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (work / 'iter_6.pth').exists() and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL  # killed mid-run, not finished
+    saved = sorted(int(p.stem.split('_')[1]) for p in work.glob('iter_*.pth'))
+    assert saved and saved[-1] < ITERS
+    for p in work.glob('iter_*.pth'):  # never half-written
+        torch.load(p, weights_only=False)
+    assert not list(work.glob('*.tmp*'))
+
+    resumed = subprocess.run(train_cmd(config, work, '--resume'), cwd=REPO,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    got = iter_logs(resumed.stdout)
+    start = saved[-1]
+    assert sorted(got) == list(range(start + 1, ITERS + 1))
+    for it in got:  # same lr (scheduler state) and same loss (optimizer)
+        assert abs(got[it][0] - expected[it][0]) <= 1e-9, it
+        assert abs(got[it][1] - expected[it][1]) <= 1e-5 * max(
+            1, expected[it][1]), (it, got[it], expected[it])
+    a = torch.load(tmp_path / 'ref' / f'iter_{ITERS}.pth', weights_only=False)
+    b = torch.load(work / f'iter_{ITERS}.pth', weights_only=False)
+    assert a['meta']['iter'] == b['meta']['iter'] == ITERS
+    for k, v in a['state_dict'].items():
+        torch.testing.assert_close(b['state_dict'][k], v, rtol=1e-4,
+                                   atol=1e-6)
+
+
+def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path,
+                                                               mpii_root):
+    # 4 samples: one process takes all 4 per step, two take 2 each
+    import json
+    root = tmp_path / 'mpii4'
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'images').symlink_to(mpii_root / 'images')
+    recs = json.loads((mpii_root / 'annotations' / 'mpii_train.json')
+                      .read_text())[:4]
+    for split in ('train', 'val'):
+        (root / 'annotations' / f'mpii_{split}.json').write_text(
+            json.dumps(recs))
+    from hg_plugin.datasets import write_headboxes
+    from tests.conftest import mpii_head_boxes
+    write_headboxes(str(root / 'annotations' / 'mpii_gt_val.mat'),
+                    mpii_head_boxes(recs))
+
+    one = write_config(tmp_path / 'one.py', root, batch=4, norm_eval=True)
+    two = write_config(tmp_path / 'two.py', root, batch=2, norm_eval=True)
+    r1 = subprocess.run(train_cmd(one, tmp_path / 'w1') + [
+        '--cfg-options', 'train_cfg.max_iters=6', 'train_cfg.val_interval=6'],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r1.returncode == 0, r1.stderr[-3000:]
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29623')
+    r2 = subprocess.run(
+        ['bash', 'tools/dist_train.sh', str(two), '2', '--work-dir',
+         str(tmp_path / 'w2'), '--cfg-options', 'train_cfg.max_iters=6',
+         'train_cfg.val_interval=6'], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=600)
+    assert r2.returncode == 0, r2.stderr[-3000:]
+    assert 'Distributed training: True' in r2.stdout + r2.stderr
+
+    def pck(text):
+        return float(re.findall(r'Iter\(val\).*? PCK: (\S+)', text)[-1])
+
+    assert abs(pck(r1.stdout) - pck(r2.stdout + r2.stderr)) < 1e-6
+    w1 = torch.load(tmp_path / 'w1' / 'iter_6.pth', weights_only=False)
+    w2 = torch.load(tmp_path / 'w2' / 'iter_6.pth', weights_only=False)
+    for k, v in w1['state_dict'].items():
+        torch.testing.assert_close(w2['state_dict'][k], v, rtol=1e-3,
+                                   atol=1e-5)
+    # rank 0 alone writes: one run folder with one log, no per-rank files
+    runs = [p for p in (tmp_path / 'w2').iterdir() if p.is_dir()]
+    assert len(runs) == 1
+    logs = list(runs[0].glob('*.log'))
+    assert len(logs) == 1, logs
