@@ -34,23 +34,38 @@ def mpii_head_boxes(records) -> np.ndarray:
     return np.array(boxes)
 
 
-@pytest.fixture(scope='session')
-def mpii_root(tmp_path_factory) -> Path:
-    """The 5 real MPII samples laid out as MMPose expects:
-    ROOT/images/*.jpg (symlinked), ROOT/annotations/mpii_{train,val}.json and
-    mpii_gt_val.mat (head boxes written here with scipy.io.savemat)."""
+def mpii_records():
+    """The real MPII annotations of ../shared/data/mpii."""
+    return json.loads((shared_dir('mpii') / 'test_mpii.json').read_text())
+
+
+def make_mpii_root(root: Path, records, images=None) -> Path:
+    """MMPose's MPII layout at ``root``: annotations/mpii_{train,val}.json
+    (both ``records``), mpii_gt_val.mat (head boxes written with
+    scipy.io.savemat), and images/: a link to the real samples, or the files
+    given as ``{name: bytes}``."""
     from hg_plugin.datasets import write_headboxes
-    src = shared_dir('mpii')
-    root = tmp_path_factory.mktemp('mpii')
-    (root / 'annotations').mkdir()
-    (root / 'images').symlink_to(src, target_is_directory=True)
-    records = json.loads((src / 'test_mpii.json').read_text())
+    (root / 'annotations').mkdir(parents=True)
+    if images is None:
+        (root / 'images').symlink_to(shared_dir('mpii'),
+                                     target_is_directory=True)
+    else:
+        (root / 'images').mkdir()
+        for name, data in images.items():
+            (root / 'images' / name).write_bytes(data)
     for split in ('train', 'val'):
         (root / 'annotations' / f'mpii_{split}.json').write_text(
             json.dumps(records))
     write_headboxes(str(root / 'annotations' / 'mpii_gt_val.mat'),
                     mpii_head_boxes(records))
     return root
+
+
+@pytest.fixture(scope='session')
+def mpii_root(tmp_path_factory) -> Path:
+    """The 5 real MPII samples laid out as MMPose expects."""
+    return make_mpii_root(tmp_path_factory.mktemp('mpii') / 'root',
+                          mpii_records())
 
 
 def mpii_cfg_options(root: Path) -> dict:

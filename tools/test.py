@@ -7,8 +7,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 
 def parse_args():
@@ -31,40 +30,17 @@ def main():
     args = parse_args()
     from hg_plugin.utils.cli import route_warnings_to_stdout
     route_warnings_to_stdout()
-    for path, what in ((args.config, 'config'), (args.checkpoint,
-                                                  'checkpoint')):
-        if not osp.isfile(path):
-            sys.exit(f'error: {what} not found: {path}')
-    cfg = Config.fromfile(args.config)  # imports hg_plugin (custom_imports)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
+    from hg_plugin.utils.cli import load_config, run_checked
+    cfg = load_config(args)
     cfg.load_from = args.checkpoint
-    from hg_plugin.compat import adapt_cfg_to_device
-    from hg_plugin.utils import (check_checkpoint, check_config,
-                                 missing_data_message, run_reporting_errors)
-    adapt_cfg_to_device(cfg)
-    problem = check_config(cfg)
-    if problem:
-        sys.exit(f'error: {args.config}: {problem}')
-    message = missing_data_message(cfg, ['test_dataloader'])
-    if message:
-        sys.exit(message)
     if args.out:
         cfg.test_evaluator = [*(cfg.test_evaluator if isinstance(
             cfg.test_evaluator, list) else [cfg.test_evaluator]),
             dict(type='DumpResults', out_file_path=args.out)]
-
-    def run():
-        runner = Runner.from_cfg(cfg)
-        problem = check_checkpoint(args.checkpoint, runner.model)
-        if problem:
-            sys.exit(f'error: {problem}')
-        runner.test()
-
-    run_reporting_errors(run, cfg.work_dir)
+    run_checked(cfg, args.config, ['test_dataloader'], 'test',
+                args.checkpoint)
 
 
 if __name__ == '__main__':

@@ -7,8 +7,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
 
 def parse_args():
@@ -35,15 +34,9 @@ def parse_args():
     return args
 
 
-def build_cfg(args) -> Config:
-    if not osp.isfile(args.config):
-        sys.exit(f'error: config not found: {args.config}')
-    cfg = Config.fromfile(args.config)  # imports hg_plugin (custom_imports)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+def build_cfg(args):
+    from hg_plugin.utils.cli import load_config
+    cfg = load_config(args)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
@@ -58,8 +51,6 @@ def build_cfg(args) -> Config:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-    from hg_plugin.compat import adapt_cfg_to_device
-    adapt_cfg_to_device(cfg)
     return cfg
 
 
@@ -68,26 +59,10 @@ def main():
     from hg_plugin.utils.cli import route_warnings_to_stdout
     route_warnings_to_stdout()
     cfg = build_cfg(args)
-    from hg_plugin.utils import (check_checkpoint, check_config,
-                                 missing_data_message, run_reporting_errors)
-    problem = check_config(cfg)
-    if problem:
-        sys.exit(f'error: {args.config}: {problem}')
+    from hg_plugin.utils.cli import run_checked
     loaders = ['train_dataloader'] + ([] if args.no_validate else
                                       ['val_dataloader'])
-    message = missing_data_message(cfg, loaders)
-    if message:
-        sys.exit(message)
-
-    def run():
-        runner = Runner.from_cfg(cfg)
-        if cfg.get('load_from'):
-            problem = check_checkpoint(cfg.load_from, runner.model)
-            if problem:
-                sys.exit(f'error: {problem}')
-        runner.train()
-
-    run_reporting_errors(run, cfg.work_dir)
+    run_checked(cfg, args.config, loaders, 'train', cfg.get('load_from'))
 
 
 if __name__ == '__main__':

@@ -1,13 +1,12 @@
 """Each bad input ends in one clear error line (what, which file or config
 key, how to fix), never a traceback wall or a silently wrong result."""
-import json
 import re
-import shutil
 
 import pytest
 import torch
 
-from tests.conftest import REPO, mpii_cfg_options, mpii_head_boxes, shared_dir
+from tests.conftest import (REPO, make_mpii_root, mpii_cfg_options,
+                            mpii_records, shared_dir)
 from tests.tools.test_train_test_resume import SMALL, run
 
 HG2 = REPO / 'configs' / 'hg2_mpii_256.py'
@@ -56,23 +55,10 @@ def test_keypoints_disagreeing_with_dataset(mpii_root, tmp_path):
 
 
 def make_root(tmp_path, records, images):
-    """An MPII layout with the given records and image files."""
-    from hg_plugin.datasets import write_headboxes
-    root = tmp_path / 'mpii'
-    (root / 'annotations').mkdir(parents=True)
-    (root / 'images').mkdir()
-    for name, data in images.items():
-        (root / 'images' / name).write_bytes(data)
-    for split in ('train', 'val'):
-        (root / 'annotations' / f'mpii_{split}.json').write_text(
-            json.dumps(records))
-    write_headboxes(str(root / 'annotations' / 'mpii_gt_val.mat'),
-                    mpii_head_boxes(records))
-    return root
+    return make_mpii_root(tmp_path / 'mpii', records, images)
 
 
-def real_records():
-    return json.loads((shared_dir('mpii') / 'test_mpii.json').read_text())
+real_records = mpii_records
 
 
 def test_missing_image_is_one_line(tmp_path):

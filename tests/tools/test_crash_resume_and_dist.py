@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from tests.conftest import REPO
+from tests.conftest import REPO, make_mpii_root, mpii_records
 
 ITERS = 24
 
@@ -105,22 +105,9 @@ def test_sigkill_then_resume_matches_uninterrupted_run(mpii_root, tmp_path):
                                    atol=1e-6)
 
 
-def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path,
-                                                               mpii_root):
+def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
     # 4 samples: one process takes all 4 per step, two take 2 each
-    import json
-    root = tmp_path / 'mpii4'
-    (root / 'annotations').mkdir(parents=True)
-    (root / 'images').symlink_to(mpii_root / 'images')
-    recs = json.loads((mpii_root / 'annotations' / 'mpii_train.json')
-                      .read_text())[:4]
-    for split in ('train', 'val'):
-        (root / 'annotations' / f'mpii_{split}.json').write_text(
-            json.dumps(recs))
-    from hg_plugin.datasets import write_headboxes
-    from tests.conftest import mpii_head_boxes
-    write_headboxes(str(root / 'annotations' / 'mpii_gt_val.mat'),
-                    mpii_head_boxes(recs))
+    root = make_mpii_root(tmp_path / 'mpii4', mpii_records()[:4])
 
     one = write_config(tmp_path / 'one.py', root, batch=4, norm_eval=True)
     two = write_config(tmp_path / 'two.py', root, batch=2, norm_eval=True)

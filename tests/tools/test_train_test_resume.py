@@ -2,7 +2,6 @@
 real MPII samples with a narrow 2-stack hourglass."""
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
 

@@ -6,7 +6,6 @@ bottleneck), ``Hourglass`` (recursive, depth ``n``) and ``StackedHourglass``
 """
 from typing import Optional, Sequence, Tuple
 
-import torch
 from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn

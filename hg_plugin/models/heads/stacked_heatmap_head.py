@@ -1,5 +1,5 @@
 """Head for the stacked hourglass: intermediate supervision + last-stack decode."""
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 from mmengine.structures import PixelData
