@@ -2,6 +2,7 @@
 from typing import Optional
 
 import torch
+from mmengine.model import is_model_wrapper
 from torch import nn
 
 
@@ -24,6 +25,8 @@ def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
         return f'checkpoint {path} holds no state dict'
     sd = {k[len('module.'):] if k.startswith('module.') else k: v
           for k, v in sd.items()}
+    if is_model_wrapper(model):  # DDP in distributed runs
+        model = model.module
     target = model.state_dict()
     missing = set(target) - set(sd)
     unexpected = set(sd) - set(target)

@@ -54,6 +54,24 @@ def test_train_validate_test_and_resume(mpii_root, tmp_path):
     assert (meta['epoch'], meta['iter']) == (3, 9)  # 3 iters/epoch, continued
 
 
+def test_dist_test_evaluates_with_two_processes(mpii_root, tmp_path):
+    """tools/dist_test.sh through torchrun on the CPU, from a checkpoint."""
+    import os
+    work = tmp_path / 'w'
+    cfg = REPO / 'configs' / 'hg2_mpii_256.py'
+    r = run('tools/train.py', cfg, '--work-dir', work, '--no-validate',
+            *options(mpii_root, 1))
+    assert r.returncode == 0, r.stderr[-3000:]
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29619')
+    r = subprocess.run(
+        ['bash', 'tools/dist_test.sh', str(cfg), str(work / 'epoch_1.pth'),
+         '2', '--work-dir', str(tmp_path / 'test'), *options(mpii_root, 1)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = r.stdout + r.stderr
+    assert 'Distributed launcher: pytorch' in out and 'PCK@0.1' in out
+
+
 def test_missing_mpii_is_one_clear_line(tmp_path):
     r = run(REPO / 'tools' / 'train.py', REPO / 'configs' / 'hg8_mpii_256.py',
             cwd=tmp_path)
