@@ -17,6 +17,9 @@ import warnings
 
 import numpy as np
 import torch
+from mmengine.config import DictAction
+
+from hg_plugin.apis import preprocess_box, stack_heatmaps
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_IMAGE = osp.join(ROOT, '..', 'shared', 'data', 'mpii',
@@ -32,22 +35,18 @@ class HeatmapNet(torch.nn.Module):
         self.backbone, self.head = model.backbone, model.head
 
     def forward(self, x):
-        out = self.head.forward(self.backbone(x))
-        return tuple(out) if isinstance(out, (list, tuple)) else (out, )
+        return stack_heatmaps(self.head, self.backbone(x))
 
 
 def sample_input(model, image: str) -> torch.Tensor:
-    """A real image through the config's test pipeline and preprocessor."""
+    """A real image, whole, through the config's test pipeline and
+    preprocessor."""
     import cv2
-    from mmengine.dataset import Compose, pseudo_collate
     img = cv2.imread(image)
     if img is None:
         sys.exit(f'error: cannot read image {image} (set --image)')
     h, w = img.shape[:2]
-    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
-    data = pipeline(dict(img=img, bbox=np.array([[0, 0, w, h]], np.float32),
-                         bbox_score=np.ones(1), **model.dataset_meta))
-    return model.data_preprocessor(pseudo_collate([data]), False)['inputs']
+    return preprocess_box(model, img, [0, 0, w, h])[0]
 
 
 def export(model, x, path, dynamic_batch):
@@ -82,15 +81,14 @@ def main():
     p.add_argument('--out', default='work_dirs/onnx/model.onnx')
     p.add_argument('--dynamic-batch', action='store_true')
     p.add_argument('--image', default=DEFAULT_IMAGE)
-    p.add_argument('--cfg-options', nargs='+', default=[])
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config settings, key=value')
     args = p.parse_args()
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmpose.apis import init_model
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        ns = argparse.Namespace()
-        DictAction(option_strings=[], dest='o')(None, ns, args.cfg_options)
-        cfg.merge_from_dict(ns.o)
+        cfg.merge_from_dict(args.cfg_options)
     if not args.checkpoint:
         print('warning: no --checkpoint: exporting random weights',
               file=sys.stderr)

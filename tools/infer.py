@@ -18,6 +18,7 @@ import warnings
 import cv2
 import numpy as np
 import torch
+from mmengine.config import DictAction
 
 
 def parse_args():
@@ -34,7 +35,7 @@ def parse_args():
     p.add_argument('--out-dir', default='work_dirs/infer')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available()
                    else 'cpu')
-    p.add_argument('--cfg-options', nargs='+', default=[],
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
     return p.parse_args()
 
@@ -69,18 +70,13 @@ def load_boxes(args, img_shape) -> np.ndarray:
     return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
 
 
-def stack_heatmaps(model, img, box) -> tuple:
+def box_heatmaps(model, img, box) -> tuple:
     """Every stack's (K, h, w) heatmaps and the network's input crop for one
     box, through the config's own test pipeline."""
-    from mmengine.dataset import Compose, pseudo_collate
-    pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
-    data = pipeline(dict(img=img, bbox=box[None], bbox_score=np.ones(1),
-                         **model.dataset_meta))
-    batch = model.data_preprocessor(pseudo_collate([data]), False)
+    from hg_plugin.apis import preprocess_box, stack_heatmaps
+    inputs, data = preprocess_box(model, img, box)
     with torch.no_grad():
-        stacks = model.head.forward(model.extract_feat(batch['inputs']))
-    if isinstance(stacks, torch.Tensor):
-        stacks = [stacks]
+        stacks = stack_heatmaps(model.head, model.extract_feat(inputs))
     crop = data['inputs'].permute(1, 2, 0).numpy().astype(np.uint8).copy()
     return [s[0].cpu().numpy() for s in stacks], crop
 
@@ -112,16 +108,14 @@ def draw(img, results, links, stacks, crop) -> np.ndarray:
 
 def main():
     args = parse_args()
-    from mmengine.config import Config, DictAction  # noqa: F401
+    from mmengine.config import Config
     from mmpose.apis import inference_topdown, init_model
     img = cv2.imread(args.image)
     if img is None:
         sys.exit(f'error: cannot read image {args.image}')
     cfg = Config.fromfile(args.config)  # imports hg_plugin (custom_imports)
     if args.cfg_options:
-        opts = argparse.Namespace()
-        DictAction(option_strings=[], dest='o')(None, opts, args.cfg_options)
-        cfg.merge_from_dict(opts.o)
+        cfg.merge_from_dict(args.cfg_options)
     if not args.checkpoint:
         print('warning: no --checkpoint given: random weights, the keypoints '
               'are meaningless (smoke test only)', file=sys.stderr)
@@ -132,7 +126,7 @@ def main():
         model = init_model(cfg, args.checkpoint, device=args.device)
     boxes = load_boxes(args, img.shape)
     results = inference_topdown(model, img, boxes, bbox_format='xyxy')
-    stacks, crop = stack_heatmaps(model, img, boxes[0])
+    stacks, crop = box_heatmaps(model, img, boxes[0])
     os.makedirs(args.out_dir, exist_ok=True)
     stem = osp.splitext(osp.basename(args.image))[0]
     png = osp.join(args.out_dir, f'{stem}_pose.png')

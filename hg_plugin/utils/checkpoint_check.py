@@ -5,6 +5,8 @@ import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from ..weights import strip_prefix
+
 
 def _few(keys, n=3) -> str:
     keys = sorted(keys)
@@ -23,8 +25,7 @@ def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict):
         return f'checkpoint {path} holds no state dict'
-    sd = {k[len('module.'):] if k.startswith('module.') else k: v
-          for k, v in sd.items()}
+    sd = strip_prefix(sd)
     if is_model_wrapper(model):  # DDP in distributed runs
         model = model.module
     target = model.state_dict()

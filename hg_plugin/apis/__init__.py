@@ -1,0 +1,3 @@
+from .inference import preprocess_box, stack_heatmaps
+
+__all__ = ['preprocess_box', 'stack_heatmaps']
