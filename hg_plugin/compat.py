@@ -20,14 +20,23 @@ torch. The gaps below are bridged by ``import hg_plugin`` (which
 4. mmengine's ``init_dist('pytorch')`` calls ``torch.cuda.set_device`` before
    creating the process group, which fails without CUDA.
    :func:`patch_mmengine_cpu_init_dist` skips that call when CUDA is absent.
+5. mmengine's ``AmpOptimWrapper`` asserts an accelerator, although its
+   ``autocast`` supports the CPU (bfloat16 only). :func:`patch_cpu_amp` lets
+   it run on the CPU with bfloat16 (the default there); the CUDA loss scaler
+   is then disabled, which bfloat16 does not need. fp16 on the CPU is refused
+   with a message.
 """
 import os
 import os.path as osp
+
+import warnings
+from unittest import mock
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import utils as dist_utils
 from mmengine.fileio.backends import LocalBackend
+from mmengine.optim.optimizer import amp_optimizer_wrapper
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -74,6 +83,28 @@ def patch_mmengine_cpu_init_dist() -> None:
     dist_utils._init_dist_pytorch = init_dist_pytorch
 
 
+def patch_cpu_amp() -> None:
+    """Let ``AmpOptimWrapper`` run bfloat16 autocast on a CPU-only machine."""
+    wrapper = amp_optimizer_wrapper.AmpOptimWrapper
+    original = wrapper.__init__
+
+    def __init__(self, loss_scale='dynamic', dtype=None, **kwargs):
+        if torch.cuda.is_available():
+            return original(self, loss_scale=loss_scale, dtype=dtype, **kwargs)
+        if dtype not in (None, 'bfloat16', torch.bfloat16):
+            raise ValueError(
+                f'AmpOptimWrapper: dtype={dtype!r} needs a GPU; on the CPU '
+                "autocast runs bfloat16 only: set optim_wrapper.dtype="
+                "'bfloat16' (or train with --amp bf16).")
+        with mock.patch.object(amp_optimizer_wrapper, 'is_cuda_available',
+                               lambda: True), warnings.catch_warnings():
+            warnings.filterwarnings('ignore', '.*GradScaler.*')  # disabled
+            original(self, loss_scale=loss_scale, dtype=torch.bfloat16,
+                     **kwargs)
+
+    wrapper.__init__ = __init__
+
+
 def adapt_cfg_to_device(cfg) -> None:
     """Without CUDA: gloo process group and DDP with ``device_ids=None``."""
     if torch.cuda.is_available():
@@ -89,3 +120,4 @@ def adapt_cfg_to_device(cfg) -> None:
 patch_mmengine_checkpoint_loading()
 patch_atomic_local_writes()
 patch_mmengine_cpu_init_dist()
+patch_cpu_amp()

@@ -18,6 +18,8 @@ def parse_args():
     parser.add_argument('--out', help='dump predictions to this pickle file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
+    from hg_plugin.utils.cli import add_speed_args
+    add_speed_args(parser, train=False)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -32,8 +34,9 @@ def main():
     route_warnings_to_stdout()
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    from hg_plugin.utils.cli import load_config, run_checked
+    from hg_plugin.utils.cli import apply_speed_args, load_config, run_checked
     cfg = load_config(args)
+    apply_speed_args(cfg, args, train=False)
     cfg.load_from = args.checkpoint
     if args.out:
         cfg.test_evaluator = [*(cfg.test_evaluator if isinstance(

@@ -1,6 +1,7 @@
 """Train a pose model from an MMPose config (hg_plugin configs or any other).
 
-    python tools/train.py configs/hg8_mpii_256.py [--resume [CKPT]] [--amp]
+    python tools/train.py configs/hg8_mpii_256.py [--resume [CKPT]] [--amp [bf16|fp16]]
+        [--channels-last] [--compile] [--with-cp] [--stagewise-backward]
 """
 import argparse
 import os
@@ -18,14 +19,14 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a value from the '
         'latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision training (AmpOptimWrapper)')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate checkpoints during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual total batch size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
+    from hg_plugin.utils.cli import add_speed_args
+    add_speed_args(parser, train=True)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -35,11 +36,9 @@ def parse_args():
 
 
 def build_cfg(args):
-    from hg_plugin.utils.cli import load_config
+    from hg_plugin.utils.cli import apply_speed_args, load_config
     cfg = load_config(args)
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    apply_speed_args(cfg, args, train=True)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:

@@ -57,6 +57,74 @@ def load_config(args):
     return cfg
 
 
+def add_speed_args(parser, train: bool) -> None:
+    """``--amp``, ``--channels-last``, ``--compile`` (and for training
+    ``--with-cp``, ``--stagewise-backward``); see :func:`apply_speed_args`."""
+    parser.add_argument(
+        '--amp', nargs='?', const='auto', choices=['auto', 'fp16', 'bf16'],
+        help='mixed precision (AmpOptimWrapper for training, autocast for '
+        'evaluation); auto = fp16 on CUDA, bf16 on the CPU')
+    parser.add_argument('--channels-last', action='store_true',
+                        help='channels-last memory format (StackedHourglass '
+                        'backbones: model.backbone.channels_last=True)')
+    parser.add_argument('--compile', nargs='?', const='inductor',
+                        metavar='BACKEND',
+                        help='torch.compile the model step (cfg.compile)')
+    if train:
+        parser.add_argument('--with-cp', action='store_true',
+                            help='per-stack activation checkpointing '
+                            '(model.backbone.with_cp=True)')
+        parser.add_argument('--stagewise-backward', action='store_true',
+                            help='EXPERIMENTAL: backpropagate each stack '
+                            'as soon as it is done (single process)')
+
+
+def apply_speed_args(cfg, args, train: bool) -> None:
+    """Turn the speed flags into the config keys that select them (the same
+    keys work from a config file or ``--cfg-options``)."""
+    import torch
+    backbone = cfg.model.get('backbone', {})
+    if args.amp:
+        dtype = {'fp16': 'float16', 'bf16': 'bfloat16'}.get(args.amp) or (
+            'float16' if torch.cuda.is_available() else 'bfloat16')
+        if train:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.dtype = dtype
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        for loop in ('val_cfg', 'test_cfg'):
+            if cfg.get(loop) is not None and cfg[loop].get(
+                    'type', 'ValLoop') in ('ValLoop', 'TestLoop'):
+                cfg[loop].fp16 = True  # mmengine: autocast, default dtype
+    flags = [('channels_last', args.channels_last)]
+    if train:
+        flags.append(('with_cp', args.with_cp))
+    for key, wanted in flags:
+        if wanted:
+            if backbone.get('type') != 'StackedHourglass':
+                sys.exit(f'error: --{key.replace("_", "-")} needs a '
+                         f'StackedHourglass backbone (model.backbone.type is '
+                         f'{backbone.get("type")!r})')
+            backbone[key] = True
+    if args.compile:
+        cfg.compile = dict(backend=args.compile)
+    if train and args.stagewise_backward:
+        cfg.model.type = 'StagewiseTopdownPoseEstimator'
+
+
+def compile_for_inference(runner) -> None:
+    """mmengine compiles ``train_step`` only; apply ``cfg.compile`` to the
+    model's ``val_step``/``test_step`` too (bound methods, so checkpoint keys
+    do not change)."""
+    import torch
+    options = runner.cfg.get('compile')
+    if not options:
+        return
+    options = {} if options is True else dict(options)
+    model = runner.model
+    for step in ('val_step', 'test_step'):
+        setattr(model, step, torch.compile(getattr(model, step), **options))
+
+
 def run_checked(cfg, config_path: str, loaders, action: str,
                 checkpoint=None) -> None:
     """Check config and data (one line and exit on a problem), build the
@@ -80,6 +148,8 @@ def run_checked(cfg, config_path: str, loaders, action: str,
             problem = check_checkpoint(checkpoint, runner.model)
             if problem:
                 sys.exit(f'error: {problem}')
+        if action == 'test':
+            compile_for_inference(runner)
         getattr(runner, action)()
 
     run_reporting_errors(run, cfg.work_dir)

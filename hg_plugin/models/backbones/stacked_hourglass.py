@@ -4,11 +4,14 @@ The whole network, with the paper's names: ``Residual`` (the pre-activation
 bottleneck), ``Hourglass`` (recursive, depth ``n``) and ``StackedHourglass``
 (stem + N hourglasses with intermediate heatmaps re-injected between stacks).
 """
+from contextlib import contextmanager, nullcontext
 from typing import Optional, Sequence, Tuple
 
+import torch
 from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 
 def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int,
@@ -44,7 +47,8 @@ class Residual(nn.Module):
         out = self.conv1(self.relu(self.bn1(x)))
         out = self.conv2(self.relu(self.bn2(out)))
         out = self.conv3(self.relu(self.bn3(out)))
-        return out + self.skip(x)
+        out += self.skip(x)  # safe: conv3 does not need its output
+        return out
 
 
 class Hourglass(nn.Module):
@@ -66,7 +70,9 @@ class Hourglass(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         low = self.low3(self.low2(self.low1(self.pool(x))))
-        return self.up1(x) + self.up2(low)
+        out = self.up1(x)
+        out += self.up2(low)  # safe: nothing saved the residual's sum
+        return out
 
 
 @MODELS.register_module()
@@ -95,6 +101,14 @@ class StackedHourglass(BaseModule):
             the last stack's heatmap conv is not built). Default: 'heatmaps'.
         norm_eval (bool): Keep BN layers in eval mode while training (frozen
             running statistics), as MMPose's ResNet offers. Default: False.
+        with_cp (bool): Per-stack activation checkpointing: while training,
+            only each stack's input is kept and the stack is recomputed in
+            backward (BN running statistics are updated once, not twice).
+            The last stack is not checkpointed: its backward comes first, so
+            recomputing it would only cost time. Default: False.
+        channels_last (bool): Keep weights and activations in channels-last
+            memory format (faster convolutions on tensor cores and oneDNN).
+            Default: False.
         init_cfg (dict, optional): Initialization config. Default: None,
             i.e. PyTorch's defaults, as in the reference implementations.
 
@@ -112,6 +126,8 @@ class StackedHourglass(BaseModule):
                  stem_channels: Optional[Sequence[int]] = None,
                  out_type: str = 'heatmaps',
                  norm_eval: bool = False,
+                 with_cp: bool = False,
+                 channels_last: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         for name, value in (('num_stacks', num_stacks), ('depth', depth),
@@ -126,7 +142,8 @@ class StackedHourglass(BaseModule):
             raise ValueError("StackedHourglass: `out_type` must be "
                              f"'heatmaps' or 'features', got {out_type!r}")
         self.num_stacks, self.depth, self.out_type = num_stacks, depth, out_type
-        self.norm_eval = norm_eval
+        self.norm_eval, self.with_cp = norm_eval, with_cp
+        self.channels_last = channels_last
         f, k = feat_channels, num_keypoints
         a, b, c = stem_channels or (f // 4, f // 2, f // 2)
         self.pre = nn.Sequential(
@@ -142,6 +159,8 @@ class StackedHourglass(BaseModule):
             nn.Conv2d(f, f, 1) for _ in range(num_stacks - 1))
         self.merge_preds = nn.ModuleList(
             nn.Conv2d(k, f, 1) for _ in range(num_stacks - 1))
+        if channels_last:  # in-place init and checkpoint loading keep it
+            self.to(memory_format=torch.channels_last)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -165,21 +184,67 @@ class StackedHourglass(BaseModule):
                 f' halvings), got {h}x{w}: set the codec `input_size` to a '
                 f'multiple of {self.stride}, e.g. 256x256 or 256x192.')
 
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+    def stem(self, x: Tensor) -> Tensor:
+        """(B, 3, H, W) image -> (B, f, H/4, W/4) input of the first stack."""
         self.check_input_size(*x.shape[-2:])
-        x = self.pre(x)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.pre(x)
+
+    def stack(self, i: int, x: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+        """Stack ``i`` on its input ``x`` (B, f, H/4, W/4): returns the
+        (B, f, H/4, W/4) features and the (B, K, H/4, W/4) heatmaps (``None``
+        for the last stack with ``out_type='features'``)."""
+        features = self.features[i](self.hgs[i](x))
+        heatmaps = self.outs[i](features) if i < len(self.outs) else None
+        return features, heatmaps
+
+    def merge(self, i: int, x: Tensor, features: Tensor,
+              heatmaps: Tensor) -> Tensor:
+        """Input of stack ``i + 1``: ``x + merge_features(features) +
+        merge_preds(heatmaps)`` (heatmap re-injection)."""
+        merged = self.merge_features[i](features)
+        merged += self.merge_preds[i](heatmaps)
+        return x + merged
+
+    def _stack_and_merge(self, i: int, x: Tensor):
+        features, heatmaps = self.stack(i, x)
+        return self.merge(i, x, features, heatmaps), features, heatmaps
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        x = self.stem(x)
         outputs = []
         for i in range(self.num_stacks):
-            features = self.features[i](self.hgs[i](x))
-            is_last = i == self.num_stacks - 1
-            if self.out_type == 'features':
-                outputs.append(features)
-                if is_last:
-                    break
-            heatmaps = self.outs[i](features)
-            if self.out_type == 'heatmaps':
-                outputs.append(heatmaps)
-            if not is_last:
-                x = x + self.merge_features[i](features) + \
-                    self.merge_preds[i](heatmaps)
+            if self.with_cp and x.requires_grad and i < self.num_stacks - 1:
+                modules = (self.hgs[i], self.features[i])
+                x, features, heatmaps = checkpoint(
+                    self._stack_and_merge, i, x, use_reentrant=False,
+                    preserve_rng_state=False,  # no random layers
+                    context_fn=lambda: (nullcontext(),
+                                        _bn_stats_kept(*modules)))
+            elif i < self.num_stacks - 1:
+                x, features, heatmaps = self._stack_and_merge(i, x)
+            else:
+                features, heatmaps = self.stack(i, x)
+            outputs.append(heatmaps if self.out_type == 'heatmaps' else
+                           features)
         return tuple(outputs)
+
+
+@contextmanager
+def _bn_stats_kept(*modules: nn.Module):
+    """Restore BN running statistics after a checkpoint's recomputation, so
+    that a checkpointed training step updates them exactly once."""
+    bns = [m for mod in modules for m in mod.modules()
+           if isinstance(m, nn.modules.batchnorm._BatchNorm)
+           and m.track_running_stats and m.training]
+    saved = [[t.clone() for t in (m.running_mean, m.running_var,
+                                  m.num_batches_tracked)] for m in bns]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for m, (mean, var, count) in zip(bns, saved):
+                m.running_mean.copy_(mean)
+                m.running_var.copy_(var)
+                m.num_batches_tracked.copy_(count)

@@ -87,6 +87,7 @@ class StackedHeatmapHead(BaseHead):
         else:
             heatmaps = self.forward(feats)[-1]
 
+        heatmaps = heatmaps.float()  # under bf16 autocast; numpy needs fp32
         preds = self.decode(heatmaps)
         if test_cfg.get('output_heatmaps', False):
             return preds, [PixelData(heatmaps=h) for h in heatmaps.detach()]
@@ -98,23 +99,38 @@ class StackedHeatmapHead(BaseHead):
              train_cfg: ConfigType = {}) -> dict:
         """Per-stack losses (each logged) and last-stack ``acc_pose``."""
         stacks = self.forward(feats)
+        gt_heatmaps, keypoint_weights = self.targets(batch_data_samples,
+                                                     stacks[-1])
+        per_stack = self.loss_module(stacks, gt_heatmaps, keypoint_weights)
+        losses = {f'loss_kpt_stack{i}': l for i, l in enumerate(per_stack)}
+        if train_cfg.get('compute_acc', True):
+            losses['acc_pose'] = self.accuracy(stacks[-1], gt_heatmaps,
+                                               keypoint_weights)
+        return losses
+
+    def targets(self, batch_data_samples: OptSampleList,
+                heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+        """Ground truth (B, K, H, W) heatmaps and (B, K) keypoint weights,
+        checked against the size of the predicted ``heatmaps``."""
         gt_heatmaps = torch.stack(
             [d.gt_fields.heatmaps for d in batch_data_samples])
         keypoint_weights = torch.cat([
             d.gt_instance_labels.keypoint_weights for d in batch_data_samples
         ])
-        if gt_heatmaps.shape[-2:] != stacks[-1].shape[-2:]:
+        if gt_heatmaps.shape[-2:] != heatmaps.shape[-2:]:
             raise ValueError(
                 f'Target heatmaps are {tuple(gt_heatmaps.shape[-2:])} (codec '
                 f'heatmap_size) but the network outputs '
-                f'{tuple(stacks[-1].shape[-2:])}: set codec heatmap_size to '
+                f'{tuple(heatmaps.shape[-2:])}: set codec heatmap_size to '
                 f'input_size / 4.')
-        per_stack = self.loss_module(stacks, gt_heatmaps, keypoint_weights)
-        losses = {f'loss_kpt_stack{i}': l for i, l in enumerate(per_stack)}
-        if train_cfg.get('compute_acc', True):
-            _, avg_acc, _ = pose_pck_accuracy(
-                output=to_numpy(stacks[-1]),
-                target=to_numpy(gt_heatmaps),
-                mask=to_numpy(keypoint_weights) > 0)
-            losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)
-        return losses
+        return gt_heatmaps, keypoint_weights
+
+    @staticmethod
+    def accuracy(heatmaps: Tensor, gt_heatmaps: Tensor,
+                 keypoint_weights: Tensor) -> Tensor:
+        """PCK of the argmax of ``heatmaps`` (MMPose's ``acc_pose``)."""
+        _, avg_acc, _ = pose_pck_accuracy(
+            output=to_numpy(heatmaps.float()),  # bf16 has no numpy type
+            target=to_numpy(gt_heatmaps),
+            mask=to_numpy(keypoint_weights) > 0)
+        return torch.tensor(avg_acc, device=gt_heatmaps.device)

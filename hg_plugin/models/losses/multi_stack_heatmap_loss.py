@@ -52,6 +52,14 @@ class MultiStackHeatmapLoss(nn.Module):
             raise ValueError(
                 f'MultiStackHeatmapLoss: got {len(preds)} stacks of heatmaps, '
                 f'configured for {self.num_stacks}.')
-        losses = torch.stack(
-            [self.base_loss(p, target, target_weights) for p in preds])
-        return losses * self.stack_weights.to(losses.dtype)
+        losses = torch.stack([
+            self.stack_loss(i, p, target, target_weights)
+            for i, p in enumerate(preds)
+        ])
+        return losses
+
+    def stack_loss(self, i: int, pred: Tensor, target: Tensor,
+                   target_weights: Optional[Tensor] = None) -> Tensor:
+        """Weighted loss of stack ``i`` alone (a scalar)."""
+        loss = self.base_loss(pred, target, target_weights)
+        return loss * self.stack_weights[i].to(loss.dtype)

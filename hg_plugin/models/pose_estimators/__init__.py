@@ -1,0 +1,3 @@
+from .stagewise_topdown import StagewiseTopdownPoseEstimator
+
+__all__ = ['StagewiseTopdownPoseEstimator']

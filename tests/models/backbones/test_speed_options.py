@@ -1,0 +1,117 @@
+"""with_cp, channels_last, bf16 autocast and torch.compile give the plain
+model's outputs and gradients (numbers only: timings live in
+tools/benchmark.py)."""
+import copy
+
+import pytest
+import torch
+
+from hg_plugin.models.backbones import StackedHourglass
+from hg_plugin.models.backbones import stacked_hourglass as sh
+
+
+def pair(common=(), **option):
+    torch.manual_seed(0)
+    args = dict(num_stacks=3, num_keypoints=4, feat_channels=16, depth=2,
+                **dict(common))
+    plain = StackedHourglass(**args)
+    other = StackedHourglass(**args, **option)
+    other.load_state_dict(plain.state_dict())
+    return plain.train(), other.train()
+
+
+def step(net, x):
+    """Outputs, gradients and BN buffers after one training forward/backward
+    (a loss on every stack, as intermediate supervision does)."""
+    outs = net(x)
+    sum((o - 0.5).square().mean() for o in outs).backward()
+    grads = {n: p.grad.clone() for n, p in net.named_parameters()}
+    return [o.detach().float() for o in outs], grads, {
+        n: b.clone() for n, b in net.named_buffers()}
+
+
+def rel_err(a, b):
+    return ((a.float() - b.float()).norm() / b.float().norm()).item()
+
+
+def assert_same(a, b, tol):
+    """Every output, gradient and BN buffer within ``tol`` relative error
+    (by norm: summation order differs between memory formats/kernels; the
+    biases of convs followed by BN have zero gradient up to rounding, hence
+    the 1e-6 floor)."""
+    for part_a, part_b in zip(a, b):
+        if isinstance(part_a, dict):
+            names, part_a, part_b = list(part_a), part_a.values(), [
+                part_b[n] for n in part_a]
+        else:
+            names = [f'stack {i}' for i in range(len(part_a))]
+        for name, x, y in zip(names, part_a, part_b):
+            err = (x.float() - y.float()).norm().item()
+            assert err <= tol * y.float().norm().item() + (tol and 1e-6), (
+                name, rel_err(x, y))
+
+
+X = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+
+
+def test_with_cp_same_outputs_grads_and_bn_statistics():
+    plain, cp = pair(with_cp=True)
+    assert_same(step(plain, X), step(cp, X), tol=0)
+
+
+def test_with_cp_would_update_bn_twice_without_the_guard(monkeypatch):
+    """The guard is what keeps running statistics right: without it the
+    recomputation updates them a second time."""
+    plain, cp = pair(with_cp=True)
+    monkeypatch.setattr(sh, '_bn_stats_kept',
+                        lambda *m: __import__('contextlib').nullcontext())
+    _, _, bufs_plain = step(plain, X)
+    _, _, bufs_cp = step(cp, X)
+    name = 'hgs.0.up1.bn1.num_batches_tracked'
+    assert bufs_plain[name] == 1 and bufs_cp[name] == 2
+
+
+def test_with_cp_only_while_training_with_grad():
+    plain, cp = pair(with_cp=True)
+    with torch.no_grad():
+        torch.testing.assert_close(plain.eval()(X), cp.eval()(X))
+
+
+def test_with_cp_with_feature_outputs():
+    plain, cp = pair(dict(out_type='features'), with_cp=True)
+    assert_same(step(plain, X), step(cp, X), tol=0)
+
+
+def test_channels_last_same_outputs_and_grads():
+    plain, cl = pair(channels_last=True)
+    assert cl.hgs[0].up1.conv2.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    # float64: the comparison sees layout mistakes, not rounding order
+    plain, cl = plain.double(), cl.double()
+    assert cl.hgs[0].up1.conv2.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    assert_same(step(plain, X.double()), step(cl, X.double()), tol=1e-9)
+    # after loading a (contiguous) checkpoint the weights stay channels-last
+    cl.load_state_dict(plain.state_dict())
+    assert cl.outs[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_bf16_autocast_close_to_fp32():
+    plain, amp = pair()
+    ref = step(plain, X)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        outs = amp(X)
+    assert outs[-1].dtype == torch.bfloat16
+    for o, r in zip(outs, ref[0]):  # bf16: ~3 digits, through 3 stacks
+        assert rel_err(o, r) < 0.15, rel_err(o, r)
+
+
+def test_torch_compile_same_outputs_and_grads():
+    pytest.importorskip('torch._inductor')
+    torch.manual_seed(0)
+    args = dict(num_stacks=2, num_keypoints=3, feat_channels=8, depth=1)
+    plain = StackedHourglass(**args).train()
+    other = copy.deepcopy(plain)
+    other.forward = torch.compile(other.forward)  # keys stay the same
+    x = X[:, :, :32, :32]
+    assert_same(step(plain, x), step(other, x), tol=1e-3)
