@@ -30,3 +30,20 @@ def test_cpu_distributed_uses_gloo_and_no_device_ids():
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg == dict(type='MMDistributedDataParallel',
                                          device_ids=None)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_amp_optim_wrapper_runs_bf16_on_cpu():
+    from mmengine.optim import build_optim_wrapper
+    net = torch.nn.Linear(4, 2)
+    wrapper = build_optim_wrapper(net, dict(
+        type='AmpOptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    before = net.weight.detach().clone()
+    with wrapper.optim_context(net):
+        out = net(torch.randn(3, 4))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().square().sum())
+    assert not torch.equal(before, net.weight)  # the step happened
+    with pytest.raises(ValueError, match="optim_wrapper.dtype='bfloat16'"):
+        build_optim_wrapper(net, dict(type='AmpOptimWrapper', dtype='float16',
+                                      optimizer=dict(type='SGD', lr=0.1)))
