@@ -2,7 +2,6 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,17 +22,6 @@ def shared_dir(name: str) -> Path:
     return path
 
 
-def mpii_head_boxes(records) -> np.ndarray:
-    """Approximate MPII head boxes (N, 2, 2) from upper neck (8) and head top
-    (9): a square on the head segment, as the official boxes roughly are."""
-    boxes = []
-    for rec in records:
-        neck, top = np.array(rec['joints'][8]), np.array(rec['joints'][9])
-        centre, half = (neck + top) / 2, np.linalg.norm(top - neck) / 2
-        boxes.append([centre - half, centre + half])
-    return np.array(boxes)
-
-
 def mpii_records():
     """The real MPII annotations of ../shared/data/mpii."""
     return json.loads((shared_dir('mpii') / 'test_mpii.json').read_text())
@@ -44,7 +32,7 @@ def make_mpii_root(root: Path, records, images=None) -> Path:
     (both ``records``), mpii_gt_val.mat (head boxes written with
     scipy.io.savemat), and images/: a link to the real samples, or the files
     given as ``{name: bytes}``."""
-    from hg_plugin.datasets import write_headboxes
+    from hg_plugin.datasets import approx_head_boxes, write_headboxes
     (root / 'annotations').mkdir(parents=True)
     if images is None:
         (root / 'images').symlink_to(shared_dir('mpii'),
@@ -57,7 +45,7 @@ def make_mpii_root(root: Path, records, images=None) -> Path:
         (root / 'annotations' / f'mpii_{split}.json').write_text(
             json.dumps(records))
     write_headboxes(str(root / 'annotations' / 'mpii_gt_val.mat'),
-                    mpii_head_boxes(records))
+                    approx_head_boxes(records))
     return root
 
 

@@ -469,6 +469,8 @@ def parse_args(argv=None):
     p.add_argument('--timeout', type=int, default=1200,
                    help='seconds per measurement subprocess')
     p.add_argument('--out-dir', default=osp.join(REPO, 'benchmarks'))
+    p.add_argument('--append', action='store_true',
+                   help='add to the results already in --out-dir')
     p.add_argument('--profile', action='store_true',
                    help='only profile hg8 training steps (profile.md)')
     p.add_argument('--worker', help=argparse.SUPPRESS)
@@ -497,6 +499,10 @@ def main(argv=None):
         elif source:
             accuracy[name] = source
     results = []
+    saved = osp.join(args.out_dir, 'benchmark.json')
+    if args.append and osp.isfile(saved):
+        with open(saved) as f:
+            results = json.load(f)['results']
     bar = tqdm(jobs_for(args), desc='benchmark', unit='run')
     for job in bar:
         bar.set_postfix_str(f"{job['model']} {job['variant']} "

@@ -1,4 +1,8 @@
-from .synthetic_mpii import make_synthetic_mpii, write_headboxes
+from .synthetic_mpii import (approx_head_boxes, make_synthetic_mpii,
+                             write_headboxes)
 from .transforms import VerifiedLoadImage
 
-__all__ = ['VerifiedLoadImage', 'make_synthetic_mpii', 'write_headboxes']
+__all__ = [
+    'VerifiedLoadImage', 'approx_head_boxes', 'make_synthetic_mpii',
+    'write_headboxes'
+]
