@@ -62,6 +62,7 @@ def train(mode, root, args, work_dir):
         'work_dir': work_dir,
         'model.backbone.num_stacks': args.stacks,
         'model.head.num_stacks': args.stacks,
+        'model.head.loss.stack_weights': [1.0] * args.stacks,
         'model.backbone.feat_channels': 64,
         'model.head.decoder': codec,
         'model.test_cfg.flip_test': False,
