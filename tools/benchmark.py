@@ -418,7 +418,6 @@ def machine(device):
 
 def profile(args):
     """Profile hg8 training steps on this device; write profile.md."""
-    import torch
     from mmengine.optim import build_optim_wrapper
     from torch.profiler import ProfilerActivity, profile as tprofile
     cfg, model = build('hg8', 'plain', args.device)

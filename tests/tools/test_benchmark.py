@@ -2,7 +2,7 @@
 settings; the measured numbers themselves are reported, not asserted)."""
 import csv
 
-from tests.conftest import REPO, shared_dir
+from tests.conftest import shared_dir
 from tests.tools.test_train_test_resume import run
 
 
