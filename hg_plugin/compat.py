@@ -25,10 +25,21 @@ torch. The gaps below are bridged by ``import hg_plugin`` (which
    it run on the CPU with bfloat16 (the default there); the CUDA loss scaler
    is then disabled, which bfloat16 does not need. fp16 on the CPU is refused
    with a message.
+6. ``CheckpointHook`` rewrites ``work_dir/last_checkpoint`` in place after
+   each checkpoint lands, so a run killed in that moment leaves it empty and
+   ``--resume`` fails ("can not be found"). :func:`patch_find_latest_checkpoint`
+   then falls back to the highest-numbered ``epoch_N.pth``/``iter_N.pth``.
+7. With torch 2.13 and gloo, a DDP model still alive when the interpreter
+   exits aborts the process ("terminate called without an active
+   exception", exit code -6) in about one CPU run in eight, after the run
+   itself succeeded (reproduced with plain torch DDP, no MMEngine).
+   :func:`release_distributed` frees the model and destroys the process
+   group first (0 failures in 46 runs of the reproducer).
 """
+import gc
 import os
 import os.path as osp
-
+import re
 import warnings
 from unittest import mock
 
@@ -37,6 +48,10 @@ import torch.distributed as torch_dist
 from mmengine.dist import utils as dist_utils
 from mmengine.fileio.backends import LocalBackend
 from mmengine.optim.optimizer import amp_optimizer_wrapper
+from mmengine import runner as mmengine_runner
+from mmengine.runner import _flexible_runner
+from mmengine.runner import checkpoint as mmengine_checkpoint
+from mmengine.runner import runner as runner_module
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -105,6 +120,37 @@ def patch_cpu_amp() -> None:
     wrapper.__init__ = __init__
 
 
+def _find_latest_checkpoint(path):
+    found = _original_find_latest(path)
+    if found:
+        return found
+    numbered = [(int(m.group(2)), m.group(0)) for m in (
+        re.fullmatch(r'(epoch|iter)_(\d+)\.pth', name)
+        for name in (os.listdir(path) if osp.isdir(path) else [])) if m]
+    return osp.join(path, max(numbered)[1]) if numbered else None
+
+
+_original_find_latest = mmengine_checkpoint.find_latest_checkpoint
+
+
+def patch_find_latest_checkpoint() -> None:
+    """``--resume`` survives a run killed while ``last_checkpoint`` was
+    being rewritten (empty file): resume from the newest numbered one."""
+    for module in (mmengine_checkpoint, mmengine_runner, runner_module,
+                   _flexible_runner):
+        module.find_latest_checkpoint = _find_latest_checkpoint
+
+
+def release_distributed(runner) -> None:
+    """After a distributed run: free the DDP-wrapped model, then destroy the
+    process group, so that nothing of DDP is left for interpreter exit."""
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    runner.model = None
+    gc.collect()
+    torch_dist.destroy_process_group()
+
+
 def adapt_cfg_to_device(cfg) -> None:
     """Without CUDA: gloo process group and DDP with ``device_ids=None``."""
     if torch.cuda.is_available():
@@ -121,3 +167,4 @@ patch_mmengine_checkpoint_loading()
 patch_atomic_local_writes()
 patch_mmengine_cpu_init_dist()
 patch_cpu_amp()
+patch_find_latest_checkpoint()

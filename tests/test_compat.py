@@ -47,3 +47,18 @@ def test_amp_optim_wrapper_runs_bf16_on_cpu():
     with pytest.raises(ValueError, match="optim_wrapper.dtype='bfloat16'"):
         build_optim_wrapper(net, dict(type='AmpOptimWrapper', dtype='float16',
                                       optimizer=dict(type='SGD', lr=0.1)))
+
+
+def test_resume_survives_an_emptied_last_checkpoint(tmp_path):
+    """Killed while CheckpointHook rewrote last_checkpoint: the newest
+    numbered checkpoint is resumed (the Runner's own lookup is patched)."""
+    from mmengine.runner import runner
+    for name in ('iter_2.pth', 'iter_10.pth', 'best_PCK_iter_12.pth'):
+        (tmp_path / name).write_bytes(b'x')
+    (tmp_path / 'last_checkpoint').write_text('')
+    assert runner.find_latest_checkpoint(str(tmp_path)) == str(
+        tmp_path / 'iter_10.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+    assert runner.find_latest_checkpoint(str(tmp_path)) == str(
+        tmp_path / 'iter_2.pth')  # as written, when it is there
+    assert runner.find_latest_checkpoint(str(tmp_path / 'none')) is None

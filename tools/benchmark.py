@@ -167,11 +167,12 @@ def worker(job):
                  'amp-fp16': torch.float16}.get(variant)
     if job.get('macs', True):
         res['gmacs'] = count_macs(model, size) / 1e9
+    if variant == 'compile':  # as tools/train.py and tools/test.py do
+        from hg_plugin.utils.cli import compile_network
+        compile_network(model, True)
     if job['infer']:
         model.eval()
         net = (lambda x: model(x, None, mode='tensor'))
-        if variant == 'compile':
-            net = torch.compile(net)
         fmt = (torch.channels_last if variant == 'channels_last' else
                torch.contiguous_format)
 
@@ -198,8 +199,6 @@ def worker(job):
             optim.update(type='AmpOptimWrapper', dtype=str(amp_dtype)[6:],
                          loss_scale='dynamic')
         wrapper = build_optim_wrapper(model, optim)
-        if variant == 'compile':  # as cfg.compile does in mmengine
-            model.train_step = torch.compile(model.train_step)
         torch.manual_seed(1)  # same batch whatever ran before
         data = fake_batch(cfg, job['train_batch'], device)
         step = lambda: model.train_step(data, wrapper)  # noqa: E731

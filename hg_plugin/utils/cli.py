@@ -69,7 +69,8 @@ def add_speed_args(parser, train: bool) -> None:
                         'backbones: model.backbone.channels_last=True)')
     parser.add_argument('--compile', nargs='?', const='inductor',
                         metavar='BACKEND',
-                        help='torch.compile the model step (cfg.compile)')
+                        help='torch.compile backbone, neck and head (cfg.compile; '
+                        'default backend inductor)')
     if train:
         parser.add_argument('--with-cp', action='store_true',
                             help='per-stack activation checkpointing '
@@ -111,18 +112,34 @@ def apply_speed_args(cfg, args, train: bool) -> None:
         cfg.model.type = 'StagewiseTopdownPoseEstimator'
 
 
-def compile_for_inference(runner) -> None:
-    """mmengine compiles ``train_step`` only; apply ``cfg.compile`` to the
-    model's ``val_step``/``test_step`` too (bound methods, so checkpoint keys
-    do not change)."""
+def compile_network(model, options) -> None:
+    """``torch.compile`` the tensor part of a pose estimator in place: the
+    ``forward`` of its backbone, neck and head (instance attributes, so
+    parameter names and checkpoints do not change; ``head.predict`` and
+    ``head.loss`` call ``self.forward`` and get the compiled one too).
+
+    mmengine's own ``cfg.compile`` compiles the whole ``train_step``, which
+    makes dynamo trace the data preprocessor and MMEngine data samples; on
+    real data their numpy metainfo stops it (``TorchRuntimeError`` on
+    ``ndarray.__deepcopy__``), so :func:`run_checked` uses this instead, for
+    training and evaluation alike. ``options`` as for ``cfg.compile``:
+    ``True`` or a dict of ``torch.compile`` arguments.
+    """
     import torch
-    options = runner.cfg.get('compile')
-    if not options:
-        return
+    from mmengine.logging import MMLogger
     options = {} if options is True else dict(options)
-    model = runner.model
-    for step in ('val_step', 'test_step'):
-        setattr(model, step, torch.compile(getattr(model, step), **options))
+    model = getattr(model, 'module', model)  # DDP-wrapped or not
+    if options.get('backend') == 'eager' and getattr(
+            getattr(model, 'backbone', None), 'with_cp', False):
+        sys.exit("error: compile backend 'eager' runs checkpointed stacks "
+                 'without AOTAutograd and breaks with_cp: use the inductor '
+                 "or 'aot_eager' backend, or drop --with-cp")
+    for name in ('backbone', 'neck', 'head'):
+        part = getattr(model, name, None)
+        if part is not None:
+            part.forward = torch.compile(part.forward, **options)
+    MMLogger.get_current_instance().info(
+        f'torch.compile({options}) applied to backbone, neck and head')
 
 
 def run_checked(cfg, config_path: str, loaders, action: str,
@@ -132,6 +149,7 @@ def run_checked(cfg, config_path: str, loaders, action: str,
     with errors reported as one line."""
     from mmengine.runner import Runner
 
+    from ..compat import release_distributed
     from .checkpoint_check import check_checkpoint
     from .config_check import check_config
     from .data_check import missing_data_message
@@ -148,8 +166,10 @@ def run_checked(cfg, config_path: str, loaders, action: str,
             problem = check_checkpoint(checkpoint, runner.model)
             if problem:
                 sys.exit(f'error: {problem}')
-        if action == 'test':
-            compile_for_inference(runner)
+        if runner.cfg.get('compile'):  # see compile_network
+            compile_network(runner.model, runner.cfg.compile)
+            runner.cfg.compile = None  # mmengine: do not compile train_step
         getattr(runner, action)()
+        release_distributed(runner)
 
     run_reporting_errors(run, cfg.work_dir)

@@ -111,15 +111,20 @@ def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
 
     one = write_config(tmp_path / 'one.py', root, batch=4, norm_eval=True)
     two = write_config(tmp_path / 'two.py', root, batch=2, norm_eval=True)
-    r1 = subprocess.run(train_cmd(one, tmp_path / 'w1') + [
-        '--cfg-options', 'train_cfg.max_iters=6', 'train_cfg.val_interval=6'],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+    # plain SGD, not RMSprop: RMSprop divides by sqrt(mean g^2), which turns
+    # the rounding of a differently ordered gradient sum into 1e-4-sized
+    # steps on near-zero-gradient weights, and is blind to a gradient scale
+    # error; with SGD the two runs agree to ~1e-7
+    opts = ['--cfg-options', 'train_cfg.max_iters=6',
+            'train_cfg.val_interval=6', 'optim_wrapper.optimizer.type=SGD',
+            'optim_wrapper.optimizer.lr=0.1']
+    r1 = subprocess.run(train_cmd(one, tmp_path / 'w1') + opts,
+                        cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r1.returncode == 0, r1.stderr[-3000:]
     env = dict(os.environ, PYTHON=sys.executable, PORT='29623')
     r2 = subprocess.run(
         ['bash', 'tools/dist_train.sh', str(two), '2', '--work-dir',
-         str(tmp_path / 'w2'), '--cfg-options', 'train_cfg.max_iters=6',
-         'train_cfg.val_interval=6'], cwd=REPO, env=env,
+         str(tmp_path / 'w2'), *opts], cwd=REPO, env=env,
         capture_output=True, text=True, timeout=600)
     assert r2.returncode == 0, r2.stderr[-3000:]
     assert 'Distributed training: True' in r2.stdout + r2.stderr
@@ -131,8 +136,8 @@ def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
     w1 = torch.load(tmp_path / 'w1' / 'iter_6.pth', weights_only=False)
     w2 = torch.load(tmp_path / 'w2' / 'iter_6.pth', weights_only=False)
     for k, v in w1['state_dict'].items():
-        torch.testing.assert_close(w2['state_dict'][k], v, rtol=1e-3,
-                                   atol=1e-5)
+        torch.testing.assert_close(w2['state_dict'][k], v, rtol=1e-4,
+                                   atol=1e-6)
     # rank 0 alone writes: one run folder with one log, no per-rank files
     runs = [p for p in (tmp_path / 'w2').iterdir() if p.is_dir()]
     assert len(runs) == 1

@@ -13,12 +13,15 @@ def losses(log):
     return [float(v) for v in re.findall(r'\] *lr: \S+ .*? loss: (\S+)', log)]
 
 
-def test_amp_channels_last_with_cp_train_then_compiled_test(mpii_root,
-                                                            tmp_path):
+def test_amp_channels_last_with_cp_compiled_train_then_compiled_test(
+        mpii_root, tmp_path):
     work = tmp_path / 'w'
+    # aot_eager: compiles through AOTAutograd like inductor, in seconds
     r = run('tools/train.py', CFG, '--work-dir', work, '--amp',
-            '--channels-last', '--with-cp', *options(mpii_root, 1))
+            '--channels-last', '--with-cp', '--compile', 'aot_eager',
+            *options(mpii_root, 1))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "torch.compile({'backend': 'aot_eager'}) applied" in r.stdout
     log = (next(work.glob('*/vis_data/config.py'))).read_text()
     assert "type='AmpOptimWrapper'" in log and "dtype='bfloat16'" in log
     assert 'channels_last=True' in log and 'with_cp=True' in log
@@ -28,6 +31,7 @@ def test_amp_channels_last_with_cp_train_then_compiled_test(mpii_root,
             *options(mpii_root, 1))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert 'PCK@0.1' in r.stdout
+    assert "torch.compile({'backend': 'eager'}) applied" in r.stdout
 
 
 def test_stagewise_backward_trains(mpii_root, tmp_path):
@@ -50,3 +54,12 @@ def test_speed_flag_on_another_backbone_is_one_line(tmp_path):
     assert r.stderr.strip().splitlines() == [
         "error: --with-cp needs a StackedHourglass backbone "
         "(model.backbone.type is 'ResNet')"]
+
+
+def test_eager_compile_with_cp_is_one_line(mpii_root, tmp_path):
+    r = run('tools/train.py', CFG, '--work-dir', tmp_path, '--with-cp',
+            '--compile', 'eager', *options(mpii_root, 1))
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines()[-1].startswith(
+        "error: compile backend 'eager' runs checkpointed stacks")
+    assert not list(tmp_path.glob('*.pth'))

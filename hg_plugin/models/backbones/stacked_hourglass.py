@@ -217,11 +217,15 @@ class StackedHourglass(BaseModule):
         for i in range(self.num_stacks):
             if self.with_cp and x.requires_grad and i < self.num_stacks - 1:
                 modules = (self.hgs[i], self.features[i])
+                # under torch.compile the recomputation is traced and does
+                # not update BN statistics twice; dynamo takes no context_fn
+                context = {} if torch.compiler.is_compiling() else dict(
+                    context_fn=lambda: (nullcontext(),
+                                        _bn_stats_kept(*modules)))
                 x, features, heatmaps = checkpoint(
                     self._stack_and_merge, i, x, use_reentrant=False,
                     preserve_rng_state=False,  # no random layers
-                    context_fn=lambda: (nullcontext(),
-                                        _bn_stats_kept(*modules)))
+                    **context)
             elif i < self.num_stacks - 1:
                 x, features, heatmaps = self._stack_and_merge(i, x)
             else:
