@@ -264,7 +264,8 @@ def jobs_for(args):
             infer = v not in ('with_cp', 'stagewise')
             jobs.append(dict(common, model='hg8', variant=v, infer=infer,
                              train=True, macs=False))
-        for v in ('plain', 'with_cp', 'stagewise'):  # the memory study
+        for v in ('plain', 'with_cp', 'stagewise')[
+                :3 if args.memory_batch > 0 else 0]:  # the memory study
             jobs.append(dict(common, model='hg8', variant=v, infer=False,
                              train=True, macs=False, study='memory',
                              train_batch=args.memory_batch,
@@ -352,11 +353,12 @@ def write_reports(results, args, accuracy):
             f"{ratio(r.get('train_img_s'), ref.get('train_img_s'))} | "
             f"{ratio(r.get('peak_mem_mib'), ref.get('peak_mem_mib'))} |")
     mem_ref = find('hg8', 'plain', 'memory')
-    lines += ['', f'hg8 training at batch {args.memory_batch} (activation '
-              'memory study):', '',
-              '| mode | train img/s | step time vs plain | peak mem (MiB) | '
-              'mem vs plain |', '|---|---|---|---|---|']
-    for v in ('plain', 'with_cp', 'stagewise'):
+    if mem_ref:
+        lines += ['', f'hg8 training at batch {args.memory_batch} (activation'
+                  ' memory study):', '',
+                  '| mode | train img/s | step time vs plain | peak mem (MiB) '
+                  '| mem vs plain |', '|---|---|---|---|---|']
+    for v in ('plain', 'with_cp', 'stagewise')[:3 if mem_ref else 0]:
         r = find('hg8', v, 'memory')
         if r and 'error' not in r:
             lines.append(
@@ -459,7 +461,7 @@ def parse_args(argv=None):
                    help='inference throughput batch')
     p.add_argument('--train-batch', type=int, default=4)
     p.add_argument('--memory-batch', type=int, default=16,
-                   help='batch of the checkpointing memory study')
+                   help='batch of the checkpointing memory study (0: skip)')
     p.add_argument('--memory-repeat', type=int, default=2)
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--repeat', type=int, default=3)

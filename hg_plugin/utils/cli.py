@@ -109,6 +109,10 @@ def apply_speed_args(cfg, args, train: bool) -> None:
     if args.compile:
         cfg.compile = dict(backend=args.compile)
     if train and args.stagewise_backward:
+        if args.compile:
+            sys.exit('error: --compile does not reach --stagewise-backward '
+                     'training (it drives the stacks one by one, outside the '
+                     'compiled forward): drop one of the two flags')
         cfg.model.type = 'StagewiseTopdownPoseEstimator'
 
 

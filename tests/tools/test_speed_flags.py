@@ -54,6 +54,12 @@ def test_speed_flag_on_another_backbone_is_one_line(tmp_path):
     assert r.stderr.strip().splitlines() == [
         "error: --with-cp needs a StackedHourglass backbone "
         "(model.backbone.type is 'ResNet')"]
+    r = run('tools/train.py', CFG, '--stagewise-backward', '--compile')
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines() == [
+        'error: --compile does not reach --stagewise-backward training (it '
+        'drives the stacks one by one, outside the compiled forward): drop '
+        'one of the two flags']
 
 
 def test_eager_compile_with_cp_is_one_line(mpii_root, tmp_path):
