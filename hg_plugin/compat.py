@@ -45,10 +45,10 @@ from unittest import mock
 
 import torch
 import torch.distributed as torch_dist
+from mmengine import runner as mmengine_runner
 from mmengine.dist import utils as dist_utils
 from mmengine.fileio.backends import LocalBackend
 from mmengine.optim.optimizer import amp_optimizer_wrapper
-from mmengine import runner as mmengine_runner
 from mmengine.runner import _flexible_runner
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import runner as runner_module
@@ -120,6 +120,9 @@ def patch_cpu_amp() -> None:
     wrapper.__init__ = __init__
 
 
+_original_find_latest = mmengine_checkpoint.find_latest_checkpoint
+
+
 def _find_latest_checkpoint(path):
     found = _original_find_latest(path)
     if found:
@@ -128,9 +131,6 @@ def _find_latest_checkpoint(path):
         re.fullmatch(r'(epoch|iter)_(\d+)\.pth', name)
         for name in (os.listdir(path) if osp.isdir(path) else [])) if m]
     return osp.join(path, max(numbered)[1]) if numbered else None
-
-
-_original_find_latest = mmengine_checkpoint.find_latest_checkpoint
 
 
 def patch_find_latest_checkpoint() -> None:
