@@ -1,10 +1,27 @@
-from setuptools import find_packages, setup
+"""Thin shim: the metadata lives in pyproject.toml. What is left here is
+the one build step that needs code: the repository's configs/ go into the
+built package as hg_plugin/.mim/configs (the layout MMPose uses for its own),
+so a non-editable install finds them (``hg_plugin.config_path``). Editable
+installs read configs/ in place."""
+import os.path as osp
+import shutil
 
-setup(
-    name='hg_plugin',
-    version='0.1.0',
-    description="Newell's Stacked Hourglass network (ECCV 2016) as an MMPose 1.x plugin",
-    packages=find_packages(include=['hg_plugin', 'hg_plugin.*']),
-    python_requires='>=3.9',
-    install_requires=['mmpose>=1.3,<1.4', 'mmengine>=0.10,<0.11', 'mmcv>=2.0,<2.2'],
-)
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+class BuildPyWithConfigs(build_py):
+
+    def run(self):
+        super().run()
+        if getattr(self, 'editable_mode', False):
+            return
+        dst = osp.join(self.build_lib, 'hg_plugin', '.mim', 'configs')
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(osp.join(HERE, 'configs'), dst,
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+
+
+setup(cmdclass={'build_py': BuildPyWithConfigs})

@@ -2,11 +2,14 @@
 # The paper's recipe; every departure says why.
 _base_ = ['mmpose::_base_/default_runtime.py']
 custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
-# stop at the first NaN/Inf loss (naming iteration and stack) before the
-# checkpoint hook could save diverged weights
+# hg_plugin's run guards (registered hooks, so MMPose's own tools run them
+# too): stop at the first NaN/Inf loss (naming iteration and stack) before the
+# checkpoint hook could save diverged weights; before resuming, repair a
+# last_checkpoint file that a kill left empty or dangling
 custom_hooks = [
     dict(type='SyncBuffersHook'),
-    dict(type='StopOnNonFiniteLossHook')
+    dict(type='StopOnNonFiniteLossHook'),
+    dict(type='RepairLastCheckpointHook')
 ]
 
 num_stacks = 8

@@ -1,30 +1,23 @@
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get('HG_SHARED_DATA',
-                                  REPO.parent / 'shared' / 'data'))
+DATA = REPO / 'tests' / 'data'  # real samples, see tests/data/README.md
 
 
-def shared_dir(name: str) -> Path:
-    """A folder of real samples under ../shared/data. Missing: a hard failure
-    in CI (CI=true), a skip on a developer machine without it."""
-    path = SHARED_DATA / name
-    if not path.is_dir():
-        msg = (f'real sample data not found at {path}: CI must have ../shared '
-               'beside the checkout (or set HG_SHARED_DATA)')
-        if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+def sample_dir(name: str) -> Path:
+    """``tests/data/<name>``: the real MPII or COCO samples shipped with
+    the repository."""
+    path = DATA / name
+    assert path.is_dir(), f'{path} is missing from this checkout'
     return path
 
 
 def mpii_records():
-    """The real MPII annotations of ../shared/data/mpii."""
-    return json.loads((shared_dir('mpii') / 'test_mpii.json').read_text())
+    """The real MPII annotations of tests/data/mpii."""
+    return json.loads((sample_dir('mpii') / 'test_mpii.json').read_text())
 
 
 def make_mpii_root(root: Path, records, images=None) -> Path:
@@ -35,7 +28,7 @@ def make_mpii_root(root: Path, records, images=None) -> Path:
     from hg_plugin.datasets import approx_head_boxes, write_headboxes
     (root / 'annotations').mkdir(parents=True)
     if images is None:
-        (root / 'images').symlink_to(shared_dir('mpii'),
+        (root / 'images').symlink_to(sample_dir('mpii'),
                                      target_is_directory=True)
     else:
         (root / 'images').mkdir()
@@ -75,7 +68,7 @@ def coco_workspace(tmp_path_factory) -> Path:
     """A working directory holding ``data/coco/`` as MMPose's COCO configs
     expect, built from the 4 real COCO val images (symlinked): keypoint and
     whole-body annotations for train and val, and the person detections."""
-    src = shared_dir('coco')
+    src = sample_dir('coco')
     ws = tmp_path_factory.mktemp('coco_ws')
     coco = ws / 'data' / 'coco'
     (coco / 'annotations').mkdir(parents=True)

@@ -168,7 +168,7 @@ def worker(job):
     if job.get('macs', True):
         res['gmacs'] = count_macs(model, size) / 1e9
     if variant == 'compile':  # as tools/train.py and tools/test.py do
-        from hg_plugin.utils.cli import compile_network
+        from hg_plugin.engine import compile_network
         compile_network(model, True)
     if job['infer']:
         model.eval()

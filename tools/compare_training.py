@@ -1,7 +1,7 @@
 """Loss curves of plain, per-stack-checkpointed and stage-wise training on
 the real MPII samples (same seed, same data order, same optimizer).
 
-    python tools/compare_training.py [--data ../shared/data/mpii]
+    python tools/compare_training.py [--data tests/data/mpii]
         [--stacks 4] [--iters 250] [--out docs/stagewise_loss.png]
 
 A narrow hourglass (64 channels, 128x128 input) fits the samples through
@@ -100,8 +100,7 @@ def train(mode, root, args, work_dir):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--data', default=osp.join(REPO, '..', 'shared', 'data',
-                                              'mpii'))
+    p.add_argument('--data', default=osp.join(REPO, 'tests', 'data', 'mpii'))
     p.add_argument('--stacks', type=int, default=4)
     p.add_argument('--iters', type=int, default=250)
     p.add_argument('--lr', type=float, default=2.5e-3,

@@ -1,13 +1,63 @@
-"""Convert a princeton-vl or bearpaw stacked-hourglass checkpoint into one that
-hg_plugin's TopdownPoseEstimator loads with strict=True.
+"""Convert a princeton-vl or bearpaw stacked-hourglass checkpoint into a
+checkpoint and a config that run together (tools/test.py, tools/infer.py).
 
     python tools/convert_weights.py pv checkpoint.pt out.pth
     python tools/convert_weights.py bearpaw model_best.pth.tar out.pth
+
+writes ``out.pth`` (loads into hg_plugin's TopdownPoseEstimator with
+strict=True) and ``out.py`` beside it: configs/hg8_mpii_256.py with the
+source's stacks, stem channels, per-stack loss weights and input
+normalisation, and ``load_from`` set to ``out.pth``.
+
+The source is read weights-only (tensors, numbers, containers, numpy): a
+pickle that would run code is refused, naming the global. ``--trust-source``
+reads it as a full pickle instead; give it only for a file you trust.
 """
 import argparse
+import os.path as osp
 import sys
 
 import torch
+
+
+def read_source(path: str, trust: bool):
+    from hg_plugin.runtime import UnsafeCheckpointError, load_checkpoint
+    try:
+        if trust:
+            return torch.load(path, map_location='cpu', weights_only=False)
+        return load_checkpoint(path)
+    except UnsafeCheckpointError as e:
+        sys.exit(f'error: {e.path} refers to {e.name}, which a weights-only '
+                 'load refuses (unpickling it could run code); if you trust '
+                 'the file, add --trust-source')
+    except Exception as e:  # unreadable, truncated, not a checkpoint
+        last = (str(e).strip().splitlines() or [type(e).__name__])[-1]
+        sys.exit(f'error: cannot read checkpoint {path}: {last}')
+
+
+def write_config(path: str, ckpt_path: str, source: str, src: str,
+                 kwargs: dict) -> None:
+    """A config beside the checkpoint: the shipped MPII config with this
+    network, its per-stack loss weights and the source's normalisation."""
+    import hg_plugin
+    from hg_plugin.weights import data_preprocessor
+    n = kwargs['num_stacks']
+    backbone = dict(type='StackedHourglass', **kwargs)
+    text = f'''# Written by tools/convert_weights.py: {source} checkpoint {src}
+# converted to {osp.basename(ckpt_path)}. The shipped MPII recipe with the
+# source's network and input normalisation.
+_base_ = [{hg_plugin.config_path('hg8_mpii_256')!r}]
+load_from = {osp.abspath(ckpt_path)!r}
+model = dict(
+    data_preprocessor={data_preprocessor(source)!r},
+    backbone={backbone!r},
+    head=dict(
+        num_stacks={n},
+        out_channels={kwargs['num_keypoints']},
+        loss=dict(stack_weights={[1.0] * n!r})))
+'''
+    with open(path, 'w') as f:
+        f.write(text)
 
 
 def main():
@@ -16,13 +66,13 @@ def main():
                    help='pv: princeton-vl/pytorch_stacked_hourglass; '
                    'bearpaw: bearpaw/pytorch-pose')
     p.add_argument('src', help='their checkpoint')
-    p.add_argument('dst', help='where to write ours')
+    p.add_argument('dst', help='where to write ours (the config goes beside '
+                   'it, same name, .py)')
+    p.add_argument('--trust-source', action='store_true',
+                   help='read SRC as a full pickle (it may run code)')
     args = p.parse_args()
     from hg_plugin.weights import ConversionError, convert
-    try:
-        ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
-    except Exception as e:  # unreadable, truncated, not a checkpoint
-        sys.exit(f'error: cannot read checkpoint {args.src}: {e}')
+    ckpt = read_source(args.src, args.trust_source)
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
         else None
     if not isinstance(state_dict, dict):
@@ -34,14 +84,16 @@ def main():
     torch.save(dict(state_dict={f'backbone.{k}': v for k, v in sd.items()},
                     meta=dict(converted_from=args.source, backbone=kwargs)),
                args.dst)
-    print(f'wrote {args.dst}: {len(sd)} tensors; use model.backbone = '
-          f"dict(type='StackedHourglass', **{kwargs})")
+    config = osp.splitext(args.dst)[0] + '.py'
+    write_config(config, args.dst, args.source, args.src, kwargs)
+    print(f'wrote {args.dst} ({len(sd)} tensors) and {config}: '
+          f'StackedHourglass({kwargs})')
+    if kwargs['num_keypoints'] != 16:
+        print(f'note: {kwargs["num_keypoints"]} keypoints: {config} keeps '
+              'the MPII (16 keypoints) data settings; change the dataset')
     if dropped:
         print(f'dropped {len(dropped)} tensors of never-used skip layers '
               f'(e.g. {dropped[0]})')
-    if args.source == 'pv':
-        print('note: princeton-vl feeds RGB/255 without mean/std: set '
-              'data_preprocessor mean=[0, 0, 0], std=[255, 255, 255]')
 
 
 if __name__ == '__main__':

@@ -6,8 +6,8 @@
 The graph maps a normalized (B, 3, H, W) image (the config's
 data_preprocessor mean/std, RGB) to every stack's (B, K, H/4, W/4) heatmaps
 (outputs heatmaps_stack1..N; decode the last). Parity with PyTorch is checked
-on IMG (default: the first real MPII sample in ../shared/data) and the file
-size reported.
+on IMG (default: a synthetic figure drawn by hg_plugin.datasets, so the tool
+needs no data on disk) and the file size reported.
 """
 import argparse
 import os
@@ -21,9 +21,6 @@ from mmengine.config import DictAction
 
 from hg_plugin.apis import preprocess_box, stack_heatmaps
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_IMAGE = osp.join(ROOT, '..', 'shared', 'data', 'mpii',
-                         '005808361.jpg')
 TOLERANCE = 1e-3
 
 
@@ -38,11 +35,15 @@ class HeatmapNet(torch.nn.Module):
         return stack_heatmaps(self.head, self.backbone(x))
 
 
-def sample_input(model, image: str) -> torch.Tensor:
-    """A real image, whole, through the config's test pipeline and
-    preprocessor."""
+def sample_input(model, image=None) -> torch.Tensor:
+    """An image (``None``: a synthetic 256x256 figure), whole, through the
+    config's test pipeline and preprocessor."""
     import cv2
-    img = cv2.imread(image)
+    if image is None:
+        from hg_plugin.datasets.synthetic_mpii import make_sample
+        img = make_sample(np.random.default_rng(0), 256)[0]
+    else:
+        img = cv2.imread(image)
     if img is None:
         sys.exit(f'error: cannot read image {image} (set --image)')
     h, w = img.shape[:2]
@@ -80,7 +81,8 @@ def main():
     p.add_argument('--checkpoint')
     p.add_argument('--out', default='work_dirs/onnx/model.onnx')
     p.add_argument('--dynamic-batch', action='store_true')
-    p.add_argument('--image', default=DEFAULT_IMAGE)
+    p.add_argument('--image', help='image for the parity check (default: '
+                   'a synthetic figure)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
     args = p.parse_args()
@@ -104,7 +106,7 @@ def main():
     size = osp.getsize(args.out) / 2**20
     print(f'wrote {args.out}: {size:.1f} MiB, '
           f'{"dynamic" if args.dynamic_batch else "static"} batch, '
-          f'max |torch - onnxruntime| = {diff:.2e} on {args.image}')
+          f'max |torch - onnxruntime| = {diff:.2e} on {args.image or "a synthetic figure"}')
     if diff >= TOLERANCE:
         sys.exit(f'error: ONNX output differs from PyTorch by {diff:.2e} '
                  f'(tolerance {TOLERANCE})')

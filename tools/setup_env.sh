@@ -29,7 +29,7 @@ pip_install() {  # quiet, minus the mirror's "Location ... is ignored" noise
   return "${PIPESTATUS[0]}"
 }
 PIP=pip_install
-$PIP "pip>=24" wheel ninja cython "numpy>=2,<3"
+$PIP "pip>=24" wheel ninja cython "numpy>=2,<2.4"
 # Registry torch, not the machine-local "+cpu" wheel that pip's global find-links
 # offers (torchvision's compiled ops cannot load on it). Ignoring the pip config
 # files is the only way to drop a find-links set there.

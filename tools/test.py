@@ -18,7 +18,7 @@ def parse_args():
     parser.add_argument('--out', help='dump predictions to this pickle file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    from hg_plugin.utils.cli import add_speed_args
+    from _cli import add_speed_args
     add_speed_args(parser, train=False)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
@@ -30,11 +30,11 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from hg_plugin.utils.cli import route_warnings_to_stdout
+    from _cli import route_warnings_to_stdout
     route_warnings_to_stdout()
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    from hg_plugin.utils.cli import apply_speed_args, load_config, run_checked
+    from _cli import apply_speed_args, load_config, run_checked
     cfg = load_config(args)
     apply_speed_args(cfg, args, train=False)
     cfg.load_from = args.checkpoint

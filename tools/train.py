@@ -25,7 +25,7 @@ def parse_args():
                         help='scale the lr by the actual total batch size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    from hg_plugin.utils.cli import add_speed_args
+    from _cli import add_speed_args
     add_speed_args(parser, train=True)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
@@ -36,7 +36,7 @@ def parse_args():
 
 
 def build_cfg(args):
-    from hg_plugin.utils.cli import apply_speed_args, load_config
+    from _cli import apply_speed_args, load_config
     cfg = load_config(args)
     apply_speed_args(cfg, args, train=True)
     if args.resume == 'auto':
@@ -55,10 +55,10 @@ def build_cfg(args):
 
 def main():
     args = parse_args()
-    from hg_plugin.utils.cli import route_warnings_to_stdout
+    from _cli import route_warnings_to_stdout
     route_warnings_to_stdout()
     cfg = build_cfg(args)
-    from hg_plugin.utils.cli import run_checked
+    from _cli import run_checked
     loaders = ['train_dataloader'] + ([] if args.no_validate else
                                       ['val_dataloader'])
     run_checked(cfg, args.config, loaders, 'train', cfg.get('load_from'))

@@ -1,3 +1,11 @@
+from .amp_optim_wrapper import DeviceAmpOptimWrapper
+from .checkpoint_globals_hook import AllowCheckpointGlobalsHook
+from .compile_hook import CompileNetworkHook, compile_network
+from .last_checkpoint_hook import RepairLastCheckpointHook
 from .nonfinite_loss_hook import StopOnNonFiniteLossHook
 
-__all__ = ['StopOnNonFiniteLossHook']
+__all__ = [
+    'AllowCheckpointGlobalsHook', 'CompileNetworkHook',
+    'DeviceAmpOptimWrapper', 'RepairLastCheckpointHook',
+    'StopOnNonFiniteLossHook', 'compile_network'
+]

@@ -1,10 +1,10 @@
 """Say clearly when a checkpoint is unreadable or belongs to another model."""
 from typing import Optional
 
-import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from ..runtime import UnsafeCheckpointError, load_checkpoint
 from ..weights import strip_prefix
 
 
@@ -15,9 +15,13 @@ def _few(keys, n=3) -> str:
 
 
 def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
-    """One line on what is wrong with ``path`` for ``model``, or None."""
+    """One line on what is wrong with ``path`` for ``model``, or None. The
+    file is read weights-only (:func:`hg_plugin.runtime.load_checkpoint`):
+    a pickle that would run code is refused, naming the global."""
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
+        ckpt = load_checkpoint(path)
+    except UnsafeCheckpointError as e:
+        return str(e)
     except Exception as e:  # truncated, corrupt, not a torch file
         last = (str(e).strip().splitlines() or [type(e).__name__])[-1]
         return (f'checkpoint {path} cannot be read ({last}): it is corrupt '

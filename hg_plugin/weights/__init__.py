@@ -1,3 +1,5 @@
-from .convert import ConversionError, convert, strip_prefix
+from .convert import (BEARPAW_MPII_MEAN, ConversionError, convert,
+                      data_preprocessor, strip_prefix)
 
-__all__ = ['ConversionError', 'convert', 'strip_prefix']
+__all__ = ['BEARPAW_MPII_MEAN', 'ConversionError', 'convert',
+           'data_preprocessor', 'strip_prefix']

@@ -5,11 +5,19 @@ Sources (their state-dict keys are public):
 * ``pv``: princeton-vl/pytorch_stacked_hourglass ``PoseNet``. Same network as
   ours. Its ``Residual`` always builds ``skip_layer`` even when channels do not
   change and never uses it there: those tensors are dropped (and listed).
-* ``bearpaw``: bearpaw/pytorch-pose ``HourglassNet``. Its stem is 64-128-256-256
-  where the paper's is 64-128-128-256, so the result needs
-  ``stem_channels=(64, 128, 256)``; its hg1/hg2/hg4 put 8/4/2 bottlenecks in
-  every residual slot, which our one-residual-per-slot network cannot hold:
-  refused, naming the tensors.
+* ``bearpaw``: bearpaw/pytorch-pose ``HourglassNet`` (``hg(num_stacks,
+  num_blocks)``). Its stem is 64-128-256-256 where the paper's is
+  64-128-128-256, so the result needs ``stem_channels=(64, 128, 256)``. Its
+  block count is independent of its stack count: any ``num_blocks=1`` model
+  (``hg_s2_b1``, ``hg_s8_b1``, ...) converts; more than one bottleneck per
+  residual slot cannot map onto our one-residual-per-slot network and is
+  refused, naming the tensors. Its input is RGB in [0, 1] minus the dataset
+  mean, not divided by a std (``color_normalize``):
+  :data:`BEARPAW_MPII_MEAN`.
+
+State dicts saved before PyTorch 0.4.1 have no BatchNorm
+``num_batches_tracked``; those buffers are filled with 0 (they only matter
+for ``momentum=None``, which neither source nor we use).
 
 ``convert(state_dict, source)`` returns ``(backbone_kwargs, state_dict,
 dropped)`` where ``state_dict`` loads into
@@ -28,6 +36,20 @@ class ConversionError(ValueError):
 
 
 PREFIXES = ('model.module.', 'module.', 'model.')
+# bearpaw's Mpii.RGB_MEAN (RGB, [0, 1]); its color_normalize subtracts it and
+# divides by nothing.
+BEARPAW_MPII_MEAN = (0.4404, 0.4440, 0.4327)
+
+
+def data_preprocessor(source: str) -> Dict:
+    """MMPose ``PoseDataPreprocessor`` settings that reproduce the input
+    normalisation the source network was trained with (0-255 BGR in)."""
+    if source == 'pv':  # RGB / 255
+        mean = (0., 0., 0.)
+    else:  # RGB / 255 - mean
+        mean = tuple(round(255 * m, 4) for m in BEARPAW_MPII_MEAN)
+    return dict(type='PoseDataPreprocessor', mean=list(mean),
+                std=[255., 255., 255.], bgr_to_rgb=True)
 
 PV_RULES = [
     (r'^pre\.0\.conv\.', 'pre.0.0.'), (r'^pre\.0\.bn\.', 'pre.0.1.'),
@@ -118,6 +140,12 @@ def convert(state_dict: Dict[str, torch.Tensor],
     else:
         renamed = {_bearpaw_key(k, kwargs['depth']): k for k in sd}
     target = StackedHourglass(**kwargs).state_dict()
+    for key in target:  # saved before PyTorch 0.4.1: no num_batches_tracked
+        old = key.replace('num_batches_tracked', 'running_mean')
+        if key.endswith('num_batches_tracked') and key not in renamed and \
+                old in renamed:
+            renamed[key] = key
+            sd[key] = target[key].new_zeros(())
     out, dropped, unmappable = {}, [], []
     for new, old in renamed.items():
         if new in target and target[new].shape == sd[old].shape:
@@ -130,8 +158,9 @@ def convert(state_dict: Dict[str, torch.Tensor],
                               f'({shape})')
     missing = sorted(set(target) - set(out))
     if unmappable or missing:
-        why = (' (bearpaw hg1/hg2/hg4 stack several bottlenecks per residual '
-               'slot; only its one-block hg8 layout maps)'
+        why = (' (that bearpaw model has num_blocks > 1: several bottlenecks '
+               'per residual slot; only num_blocks=1 models map, for any '
+               'number of stacks)'
                if source == 'bearpaw' else '')
         raise ConversionError(
             f'cannot map {len(unmappable)} {source} tensors onto '

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.conftest import (REPO, make_mpii_root, mpii_cfg_options,
-                            mpii_records, shared_dir)
+                            mpii_records, sample_dir)
 from tests.tools.test_train_test_resume import SMALL, run
 
 HG2 = REPO / 'configs' / 'hg2_mpii_256.py'
@@ -63,7 +63,7 @@ real_records = mpii_records
 
 def test_missing_image_is_one_line(tmp_path):
     recs = real_records()[:2]
-    src = shared_dir('mpii') / recs[0]['image']
+    src = sample_dir('mpii') / recs[0]['image']
     root = make_root(tmp_path, recs, {recs[0]['image']: src.read_bytes()})
     line = error_line(train(root, tmp_path))
     assert recs[1]['image'] in line and 'No such file' in line
@@ -71,7 +71,7 @@ def test_missing_image_is_one_line(tmp_path):
 
 def test_truncated_image_is_one_line(tmp_path):
     recs = real_records()[:2]
-    images = {r['image']: (shared_dir('mpii') / r['image']).read_bytes()
+    images = {r['image']: (sample_dir('mpii') / r['image']).read_bytes()
               for r in recs}
     data = images[recs[1]['image']]
     images[recs[1]['image']] = data[:len(data) // 2]
@@ -83,7 +83,7 @@ def test_truncated_image_is_one_line(tmp_path):
 def test_annotation_without_visible_keypoints_trains_finitely(tmp_path):
     rec = dict(real_records()[0], joints_vis=[0] * 16)
     root = make_root(tmp_path, [rec], {rec['image']: (
-        shared_dir('mpii') / rec['image']).read_bytes()})
+        sample_dir('mpii') / rec['image']).read_bytes()})
     r = train(root, tmp_path, '--no-validate', 'train_dataloader.batch_size=1',
               epochs=2)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -2,7 +2,7 @@
 settings; the measured numbers themselves are reported, not asserted)."""
 import csv
 
-from tests.conftest import shared_dir
+from tests.conftest import sample_dir
 from tests.tools.test_train_test_resume import run
 
 
@@ -26,7 +26,7 @@ def test_benchmark_reports_ours_and_the_zoo(tmp_path):
 
 def test_compare_training_writes_curves(tmp_path):
     out = tmp_path / 'curves.png'
-    r = run('tools/compare_training.py', '--data', shared_dir('mpii'),
+    r = run('tools/compare_training.py', '--data', sample_dir('mpii'),
             '--stacks', '2', '--iters', '3', '--out', out)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = list(csv.reader(open(tmp_path / 'curves.csv')))

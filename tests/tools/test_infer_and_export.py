@@ -5,7 +5,7 @@ import sys
 
 import cv2
 
-from tests.conftest import REPO, shared_dir
+from tests.conftest import REPO, sample_dir
 
 NARROW = ['--cfg-options', 'model.backbone.feat_channels=32']
 
@@ -16,7 +16,7 @@ def run(*args):
 
 
 def test_infer_on_real_mpii_image_with_random_weights(tmp_path):
-    image = shared_dir('mpii') / '005808361.jpg'
+    image = sample_dir('mpii') / '005808361.jpg'
     r = run('tools/infer.py', image, '--config', 'configs/hg2_mpii_256.py',
             '--bbox', '750,60,450,700', '--out-dir', tmp_path, *NARROW)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -37,7 +37,7 @@ def test_infer_on_real_mpii_image_with_random_weights(tmp_path):
 
 
 def test_infer_reads_coco_detections(tmp_path):
-    coco = shared_dir('coco')
+    coco = sample_dir('coco')
     r = run('tools/infer.py', coco / '000000000785.jpg', '--config',
             'configs/hg8_coco_256x192.py', '--bbox-file',
             coco / 'test_coco_det_AP_H_56.json', '--out-dir', tmp_path,
@@ -54,7 +54,7 @@ def test_infer_reads_coco_detections(tmp_path):
 
 
 def test_infer_bad_bbox_is_one_line(tmp_path):
-    r = run('tools/infer.py', shared_dir('mpii') / '005808361.jpg',
+    r = run('tools/infer.py', sample_dir('mpii') / '005808361.jpg',
             '--config', 'configs/hg2_mpii_256.py', '--bbox', '1,2,3')
     assert r.returncode != 0
     assert r.stderr.strip().splitlines()[-1] == \
@@ -62,7 +62,7 @@ def test_infer_bad_bbox_is_one_line(tmp_path):
 
 
 def test_export_onnx_static_and_dynamic_batch(tmp_path):
-    image = shared_dir('mpii') / '052475643.jpg'
+    image = sample_dir('mpii') / '052475643.jpg'
     for flag in ([], ['--dynamic-batch']):
         out = tmp_path / f'hg2{flag[0] if flag else ""}.onnx'
         r = run('tools/export_onnx.py', 'configs/hg2_mpii_256.py', '--out',

@@ -66,6 +66,7 @@ def test_eager_compile_with_cp_is_one_line(mpii_root, tmp_path):
     r = run('tools/train.py', CFG, '--work-dir', tmp_path, '--with-cp',
             '--compile', 'eager', *options(mpii_root, 1))
     assert r.returncode != 0
-    assert r.stderr.strip().splitlines()[-1].startswith(
-        "error: compile backend 'eager' runs checkpointed stacks")
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and \
+        "compile backend 'eager' runs checkpointed stacks" in last
     assert not list(tmp_path.glob('*.pth'))

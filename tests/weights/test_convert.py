@@ -11,7 +11,7 @@ from torch import nn
 
 from hg_plugin.models.backbones import StackedHourglass
 from hg_plugin.weights import ConversionError, convert
-from tests.conftest import REPO
+from tests.conftest import REPO, mpii_cfg_options
 
 
 def bn(c):
@@ -236,25 +236,87 @@ def test_other_checkpoints_are_refused():
         convert({'backbone.conv.weight': torch.zeros(1)}, 'pv')
 
 
-def test_cli_writes_a_checkpoint_the_estimator_loads_strictly(tmp_path):
+def test_state_dicts_from_before_pytorch_041_convert():
+    """No BatchNorm num_batches_tracked (PyTorch < 0.4.1): filled with 0."""
+    sd = {k: v for k, v in BPHourglassNet(2, 1, 16).state_dict().items()
+          if not k.endswith('num_batches_tracked')}
+    kwargs, out, _ = convert(sd, 'bearpaw')
+    model = StackedHourglass(**kwargs)
+    model.load_state_dict(out, strict=True)
+    assert all(int(v) == 0 for k, v in out.items()
+               if k.endswith('num_batches_tracked'))
+
+
+def convert_cli(*args):
+    return subprocess.run([sys.executable, 'tools/convert_weights.py',
+                           *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_writes_a_checkpoint_and_config_that_run_together(
+        tmp_path, mpii_root):
+    """bearpaw hg_s2_b1 -> ours.pth + ours.py; tools/test.py runs the pair."""
+    from mmengine.config import Config
+    from mmpose.apis import init_model
+    torch.manual_seed(0)
+    ref = BPHourglassNet(num_stacks=2, num_blocks=1, num_classes=16)
+    src, dst = tmp_path / 'bp.pth.tar', tmp_path / 'ours.pth'
+    torch.save({'state_dict': {f'module.{k}': v
+                               for k, v in ref.state_dict().items()},
+                'epoch': 3}, src)
+    r = convert_cli('bearpaw', src, dst)
+    assert r.returncode == 0, r.stderr
+    cfg = Config.fromfile(str(tmp_path / 'ours.py'))
+    assert cfg.load_from == str(dst)
+    assert cfg.model.backbone.num_stacks == cfg.model.head.num_stacks == 2
+    assert cfg.model.head.loss.stack_weights == [1.0, 1.0]
+    assert tuple(cfg.model.backbone.stem_channels) == (64, 128, 256)
+    # bearpaw: RGB/255 minus its MPII mean, no std
+    assert cfg.model.data_preprocessor.mean == [112.302, 113.22, 110.3385]
+    assert cfg.model.data_preprocessor.std == [255.0, 255.0, 255.0]
+    assert cfg.model.data_preprocessor.bgr_to_rgb
+    init_model(cfg, str(dst), device='cpu')  # strict load
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
+    r = subprocess.run(
+        [sys.executable, 'tools/test.py', str(tmp_path / 'ours.py'), str(dst),
+         '--work-dir', str(tmp_path / 'test'), '--cfg-options', *opts,
+         'test_dataloader.num_workers=0',
+         'test_dataloader.persistent_workers=False'],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'PCK@0.1' in r.stdout + r.stderr
+
+
+def test_cli_pv_config_and_unreadable_sources(tmp_path):
+    import argparse
     torch.manual_seed(0)
     ref = PVPoseNet(2, 256, 16)
     src, dst = tmp_path / 'pv.pt', tmp_path / 'ours.pth'
-    torch.save({'state_dict': {f'model.module.{k}': v
-                               for k, v in ref.state_dict().items()}}, src)
-    r = subprocess.run([sys.executable, 'tools/convert_weights.py', 'pv',
-                        str(src), str(dst)], cwd=REPO, capture_output=True,
-                       text=True, timeout=300)
+    sd = {f'model.module.{k}': v for k, v in ref.state_dict().items()}
+    torch.save({'state_dict': sd}, src)
+    r = convert_cli('pv', src, dst)
     assert r.returncode == 0, r.stderr
-    ckpt = torch.load(dst, weights_only=False)
+    ckpt = torch.load(dst)  # weights-only, torch's default
     model = StackedHourglass(**ckpt['meta']['backbone'])
     model.load_state_dict({k[len('backbone.'):]: v
                            for k, v in ckpt['state_dict'].items()},
                           strict=True)
+    text = (tmp_path / 'ours.py').read_text()
+    assert "'mean': [0.0, 0.0, 0.0]" in text and "'std': [255.0" in text
+
+    # a trainer that pickled its argparse namespace: refused, then trusted
+    torch.save({'state_dict': sd, 'args': argparse.Namespace(lr=1)}, src)
+    r = convert_cli('pv', src, dst)
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines() == [
+        f'error: {src} refers to argparse.Namespace, which a weights-only '
+        'load refuses (unpickling it could run code); if you trust the file, '
+        'add --trust-source']
+    r = convert_cli('pv', src, dst, '--trust-source')
+    assert r.returncode == 0, r.stderr
+
     src.write_bytes(src.read_bytes()[:100])  # truncated
-    r = subprocess.run([sys.executable, 'tools/convert_weights.py', 'pv',
-                        str(src), str(dst)], cwd=REPO, capture_output=True,
-                       text=True, timeout=300)
+    r = convert_cli('pv', src, dst)
     assert r.returncode != 0
     assert r.stderr.strip().startswith('error: cannot read checkpoint')
     assert len(r.stderr.strip().splitlines()) == 1

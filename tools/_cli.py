@@ -1,9 +1,13 @@
-"""What tools/train.py and tools/test.py share: loading the config, checking
-config, data and checkpoint before a run, and one clear line for a failure
-(the full traceback kept in a file)."""
+"""What the command-line tools share (CLI code, not part of the library):
+loading the config with the flags applied, checking config, data and
+checkpoint before a run, and one clear line for a failure (the full
+traceback kept in a file). ``tools/*.py`` import it as ``_cli`` (Python puts
+the script's folder first on ``sys.path``)."""
+import gc
 import logging
 import os
 import os.path as osp
+import pickle
 import sys
 import traceback
 
@@ -18,15 +22,22 @@ def route_warnings_to_stdout() -> None:
     logger.propagate = False
 
 
-def run_reporting_errors(main, log_dir: str = 'work_dirs') -> None:
+def run_reporting_errors(main, log_dir: str = 'work_dirs',
+                         checkpoint=None) -> None:
     """Run ``main()``; on an exception print ``error: <last line>`` to stderr
-    (a DataLoader worker's error is unwrapped to its own last line), save
-    the traceback to ``log_dir/last_error.log`` and exit with status 1."""
+    (a DataLoader worker's error is unwrapped to its own last line; a
+    checkpoint global refused by torch's weights-only loader is named with
+    the file), save the traceback to ``log_dir/last_error.log`` and exit
+    with status 1."""
+    from hg_plugin.runtime import UnsafeCheckpointError, unsafe_global
     try:
         main()
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as e:  # noqa: B902 - everything gets one line
+        if isinstance(e, pickle.UnpicklingError) and unsafe_global(e):
+            e = UnsafeCheckpointError(checkpoint or 'to load',
+                                      unsafe_global(e))
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         message = lines[-1] if lines else type(e).__name__
         if not message.startswith(type(e).__name__) and ':' not in \
@@ -43,8 +54,6 @@ def load_config(args):
     """``Config.fromfile`` (which imports hg_plugin through custom_imports),
     ``--cfg-options``, launcher, work dir, and the CPU adaptations."""
     from mmengine.config import Config
-
-    from ..compat import adapt_cfg_to_device
     if not osp.isfile(args.config):
         sys.exit(f'error: config not found: {args.config}')
     cfg = Config.fromfile(args.config)
@@ -69,8 +78,12 @@ def add_speed_args(parser, train: bool) -> None:
                         'backbones: model.backbone.channels_last=True)')
     parser.add_argument('--compile', nargs='?', const='inductor',
                         metavar='BACKEND',
-                        help='torch.compile backbone, neck and head (cfg.compile; '
-                        'default backend inductor)')
+                        help='torch.compile backbone, neck and head '
+                        '(CompileNetworkHook; default backend inductor)')
+    parser.add_argument('--allow-checkpoint-global', action='append',
+                        metavar='MODULE.NAME', default=[],
+                        help='trust a checkpoint that pickles this global '
+                        '(AllowCheckpointGlobalsHook); repeatable')
     if train:
         parser.add_argument('--with-cp', action='store_true',
                             help='per-stack activation checkpointing '
@@ -89,7 +102,7 @@ def apply_speed_args(cfg, args, train: bool) -> None:
         dtype = {'fp16': 'float16', 'bf16': 'bfloat16'}.get(args.amp) or (
             'float16' if torch.cuda.is_available() else 'bfloat16')
         if train:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.type = 'DeviceAmpOptimWrapper'
             cfg.optim_wrapper.dtype = dtype
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         for loop in ('val_cfg', 'test_cfg'):
@@ -106,44 +119,19 @@ def apply_speed_args(cfg, args, train: bool) -> None:
                          f'StackedHourglass backbone (model.backbone.type is '
                          f'{backbone.get("type")!r})')
             backbone[key] = True
+    hooks = []
     if args.compile:
-        cfg.compile = dict(backend=args.compile)
+        hooks.append(dict(type='CompileNetworkHook', backend=args.compile))
+    if args.allow_checkpoint_global:
+        hooks.append(dict(type='AllowCheckpointGlobalsHook',
+                          names=args.allow_checkpoint_global))
+    cfg.custom_hooks = [*cfg.get('custom_hooks', []), *hooks]
     if train and args.stagewise_backward:
         if args.compile:
             sys.exit('error: --compile does not reach --stagewise-backward '
                      'training (it drives the stacks one by one, outside the '
                      'compiled forward): drop one of the two flags')
         cfg.model.type = 'StagewiseTopdownPoseEstimator'
-
-
-def compile_network(model, options) -> None:
-    """``torch.compile`` the tensor part of a pose estimator in place: the
-    ``forward`` of its backbone, neck and head (instance attributes, so
-    parameter names and checkpoints do not change; ``head.predict`` and
-    ``head.loss`` call ``self.forward`` and get the compiled one too).
-
-    mmengine's own ``cfg.compile`` compiles the whole ``train_step``, which
-    makes dynamo trace the data preprocessor and MMEngine data samples; on
-    real data their numpy metainfo stops it (``TorchRuntimeError`` on
-    ``ndarray.__deepcopy__``), so :func:`run_checked` uses this instead, for
-    training and evaluation alike. ``options`` as for ``cfg.compile``:
-    ``True`` or a dict of ``torch.compile`` arguments.
-    """
-    import torch
-    from mmengine.logging import MMLogger
-    options = {} if options is True else dict(options)
-    model = getattr(model, 'module', model)  # DDP-wrapped or not
-    if options.get('backend') == 'eager' and getattr(
-            getattr(model, 'backbone', None), 'with_cp', False):
-        sys.exit("error: compile backend 'eager' runs checkpointed stacks "
-                 'without AOTAutograd and breaks with_cp: use the inductor '
-                 "or 'aot_eager' backend, or drop --with-cp")
-    for name in ('backbone', 'neck', 'head'):
-        part = getattr(model, name, None)
-        if part is not None:
-            part.forward = torch.compile(part.forward, **options)
-    MMLogger.get_current_instance().info(
-        f'torch.compile({options}) applied to backbone, neck and head')
 
 
 def run_checked(cfg, config_path: str, loaders, action: str,
@@ -153,10 +141,8 @@ def run_checked(cfg, config_path: str, loaders, action: str,
     with errors reported as one line."""
     from mmengine.runner import Runner
 
-    from ..compat import release_distributed
-    from .checkpoint_check import check_checkpoint
-    from .config_check import check_config
-    from .data_check import missing_data_message
+    from hg_plugin.utils import (check_checkpoint, check_config,
+                                 missing_data_message)
     problem = check_config(cfg)
     if problem:
         sys.exit(f'error: {config_path}: {problem}')
@@ -170,10 +156,34 @@ def run_checked(cfg, config_path: str, loaders, action: str,
             problem = check_checkpoint(checkpoint, runner.model)
             if problem:
                 sys.exit(f'error: {problem}')
-        if runner.cfg.get('compile'):  # see compile_network
-            compile_network(runner.model, runner.cfg.compile)
-            runner.cfg.compile = None  # mmengine: do not compile train_step
         getattr(runner, action)()
         release_distributed(runner)
 
-    run_reporting_errors(run, cfg.work_dir)
+    run_reporting_errors(run, cfg.work_dir, checkpoint)
+
+
+def release_distributed(runner) -> None:
+    """After a distributed run: free the DDP-wrapped model, then destroy the
+    process group, so that nothing of DDP is left for interpreter exit (with
+    torch 2.13 and gloo, a DDP model alive at exit aborts the process in
+    about one CPU run in eight, after the run itself succeeded)."""
+    import torch.distributed as torch_dist
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    runner.model = None
+    gc.collect()
+    torch_dist.destroy_process_group()
+
+
+def adapt_cfg_to_device(cfg) -> None:
+    """Without CUDA: gloo process group and DDP with ``device_ids=None``
+    (MMEngine's defaults, NCCL and ``device_ids=[LOCAL_RANK]``, need a GPU)."""
+    import torch
+    if torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper

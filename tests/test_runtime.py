@@ -1,0 +1,202 @@
+"""hg_plugin.runtime: the toolbox fixes, applied once, version-gated, and
+weights-only checkpoint loading with an explicit allowlist."""
+import argparse
+import logging
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import hg_plugin
+from hg_plugin import runtime
+from tests.conftest import REPO
+
+
+class Payload:
+    """Unpickling this runs ``os.system`` (what a hostile checkpoint does)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def write_malicious(path, marker):
+    torch.save(dict(state_dict={'w': torch.ones(1)},
+                    meta=dict(payload=Payload(marker))), path)
+
+
+def test_import_leaves_torch_load_and_its_default_alone():
+    code = ('import inspect, torch\n'
+            'load = torch.load\n'
+            'import hg_plugin\n'
+            'assert torch.load is load\n'
+            'assert inspect.signature(torch.load).parameters['
+            '"weights_only"].default is None\n'
+            'assert torch.serialization._default_to_weights_only(None)\n'
+            'print("ok")')
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith('TORCH_FORCE')}
+    r = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'ok' in r.stdout, r.stderr
+
+
+def test_mmengine_loads_checkpoint_contents_weights_only(tmp_path):
+    """What MMEngine checkpoints pickle besides tensors (numpy in dataset
+    metainfo, HistoryBuffer in the message hub, a Counter of milestones)
+    loads through mmengine's own loader - which calls torch.load with
+    torch's weights_only=True default."""
+    from collections import Counter
+
+    from mmengine.logging import HistoryBuffer
+    from mmengine.runner.checkpoint import _load_checkpoint
+    buf = HistoryBuffer()
+    buf.update(0.5)
+    path = tmp_path / 'ckpt.pth'
+    torch.save(dict(state_dict={'w': torch.ones(2)},
+                    meta=dict(seed=np.int64(3), sigmas=np.arange(3.0),
+                              flip=np.array([1, 0], np.int32),
+                              dtype=np.dtype('float32')),
+                    message_hub=dict(log_scalars={'loss': buf}),
+                    param_schedulers=[dict(milestones=Counter([3, 5]))]),
+               path)
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    assert loaded['meta']['seed'] == 3
+    assert loaded['meta']['sigmas'].tolist() == [0.0, 1.0, 2.0]
+    assert loaded['message_hub']['log_scalars']['loss'].current() == 0.5
+    assert runtime.load_checkpoint(str(path))['meta']['flip'].dtype == \
+        np.int32
+
+
+def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    marker, path = tmp_path / 'pwned', tmp_path / 'evil.pth'
+    write_malicious(path, marker)
+    with pytest.raises(pickle.UnpicklingError, match='system'):
+        _load_checkpoint(str(path), map_location='cpu')  # MMEngine's loader
+    with pytest.raises(runtime.UnsafeCheckpointError) as e:
+        runtime.load_checkpoint(str(path))
+    assert e.value.name in ('posix.system', 'os.system')
+    message = str(e.value)
+    assert str(path) in message and 'AllowCheckpointGlobalsHook' in message
+    assert '\n' not in message
+    assert not marker.exists()
+
+
+def test_tools_refuse_a_malicious_checkpoint_in_one_line(tmp_path, mpii_root):
+    from tests.conftest import mpii_cfg_options
+    marker, path = tmp_path / 'pwned', tmp_path / 'evil.pth'
+    write_malicious(path, marker)
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
+    r = subprocess.run(
+        [sys.executable, 'tools/test.py', 'configs/hg2_mpii_256.py',
+         str(path), '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+         *opts, 'test_dataloader.num_workers=0',
+         'test_dataloader.persistent_workers=False'],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    assert str(path) in lines[0] and 'system' in lines[0]
+    assert not marker.exists()
+
+
+def test_an_older_trusted_file_loads_with_an_explicit_opt_in(tmp_path):
+    """Old trainers pickled their argparse namespace: refused by default,
+    loaded once that one global is allowed (AllowCheckpointGlobalsHook)."""
+    path = tmp_path / 'old.pth'
+    torch.save(dict(state_dict={'w': torch.ones(1)},
+                    args=argparse.Namespace(lr=2.5e-4)), path)
+    with pytest.raises(runtime.UnsafeCheckpointError,
+                       match='argparse.Namespace'):
+        runtime.load_checkpoint(str(path))
+    hook = hg_plugin.AllowCheckpointGlobalsHook(names=['argparse.Namespace'])
+    try:
+        hook.before_run(runner=None)
+        assert runtime.load_checkpoint(str(path))['args'].lr == 2.5e-4
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(runtime.SAFE_GLOBALS)
+    with pytest.raises(ValueError, match='cannot be imported'):
+        runtime.allow_globals(['no_such_module.Thing'])
+    with pytest.raises(TypeError, match='list'):
+        hg_plugin.AllowCheckpointGlobalsHook(names='argparse.Namespace')
+
+
+def test_fixes_apply_once():
+    from mmengine.dist import utils as dist_utils
+    from mmengine.fileio.backends import registry_utils
+    before = (dist_utils._init_dist_pytorch,
+              registry_utils.prefix_to_backends[''],
+              list(torch.serialization.get_safe_globals()))
+    assert runtime.apply() == {name: 'applied' for name, _, _ in
+                               runtime.FIXES}
+    after = (dist_utils._init_dist_pytorch,
+             registry_utils.prefix_to_backends[''],
+             list(torch.serialization.get_safe_globals()))
+    assert before == after
+    assert registry_utils.prefix_to_backends[''].__name__ == \
+        'AtomicLocalBackend'
+
+
+def test_a_fix_for_other_versions_is_skipped_with_one_line(
+        monkeypatch, caplog):
+    import mmengine
+    calls = []
+    monkeypatch.setattr(runtime, 'APPLIED', {})
+    monkeypatch.setattr(runtime, 'FIXES', [
+        ('demo_fix', 'mmengine 0.10', lambda: calls.append(1))])
+    monkeypatch.setattr(mmengine, '__version__', '0.11.2')
+    with caplog.at_level(logging.WARNING, logger='hg_plugin'):
+        assert runtime.apply() == {'demo_fix': 'skipped'}
+    assert not calls
+    assert 'fix demo_fix skipped (written for mmengine 0.10.x, found ' \
+        '0.11.2)' in caplog.text
+    monkeypatch.setattr(mmengine, '__version__', '0.10.7')
+    monkeypatch.setattr(runtime, 'APPLIED', {})
+    assert runtime.apply() == {'demo_fix': 'applied'} and calls == [1]
+
+
+def test_local_writes_are_atomic(tmp_path, monkeypatch):
+    """A write that fails half-way leaves neither a partial file nor a
+    temporary one; the previous content stays."""
+    from mmengine.fileio import get_file_backend
+    backend = get_file_backend(str(tmp_path / 'x.pth'))
+    target = tmp_path / 'ckpt.pth'
+    backend.put(b'old', str(target))
+
+    def broken_fsync(fd):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', broken_fsync)
+    with pytest.raises(OSError, match='No space'):
+        backend.put(b'new' * 1000, str(target))
+    assert target.read_bytes() == b'old'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['ckpt.pth']
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_device_amp_optim_wrapper_runs_bf16_on_cpu():
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpose')  # where hg_plugin registers it
+    net = torch.nn.Linear(4, 2)
+    wrapper = build_optim_wrapper(net, dict(
+        type='DeviceAmpOptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    before = net.weight.detach().clone()
+    with wrapper.optim_context(net):
+        out = net(torch.randn(3, 4))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().square().sum())
+    assert not torch.equal(before, net.weight)  # the step happened
+    wrapper.load_state_dict(wrapper.state_dict())  # checkpoint round trip
+    with pytest.raises(ValueError, match="optim_wrapper.dtype='bfloat16'"):
+        build_optim_wrapper(net, dict(type='DeviceAmpOptimWrapper',
+                                      dtype='float16',
+                                      optimizer=dict(type='SGD', lr=0.1)))
