@@ -8,14 +8,16 @@ and its ``weights_only=True`` default stay as torch ships them.
 
 ``checkpoint_allowlist`` (torch >= 2.6)
     torch loads with ``weights_only=True`` by default, and mmengine 0.10's
-    loader calls ``torch.load`` without the flag. MMEngine/MMPose checkpoints
-    hold more than tensors: numpy arrays, scalars and dtypes (dataset
-    metainfo, message-hub history), mmengine's ``HistoryBuffer``, a
-    ``Counter`` of scheduler milestones. :data:`SAFE_GLOBALS` names exactly
-    these and is added with torch's public ``add_safe_globals``; every other
-    global (``os.system``, any class whose unpickling could run code) is
-    still refused by torch. :func:`load_checkpoint` is the same load for
-    our own code, with a one-line :class:`UnsafeCheckpointError`.
+    loader calls ``torch.load`` without the flag. MMPose's checkpoints (the
+    model zoo's included) also hold numpy arrays, scalars and dtypes
+    (dataset metainfo); :data:`SAFE_GLOBALS` names exactly these and is added
+    with torch's public ``add_safe_globals``; every other global
+    (``os.system``, any class whose unpickling could run code) is still
+    refused by torch. Not ``getattr``, which MMEngine's ``HistoryBuffer``
+    pickles and which would reach any attribute of an allowed class: the
+    configs' ``WeightsOnlyCheckpointHook`` writes the message hub without it.
+    :func:`load_checkpoint` is the same load for our own code, with a
+    one-line :class:`UnsafeCheckpointError` naming every refused global.
 ``atomic_local_writes`` (mmengine 0.10)
     mmengine writes checkpoints straight to their final path, so a run killed
     mid-write leaves a half-written file. A ``LocalBackend`` whose writes go
@@ -31,7 +33,6 @@ What a config can express lives in registered modules instead
 (:mod:`hg_plugin.engine`): bf16 autocast on the CPU, the NaN guard, the
 ``last_checkpoint`` repair, an explicit checkpoint-global opt-in.
 """
-import collections
 import contextlib
 import logging
 import os
@@ -62,29 +63,43 @@ def _numpy_globals() -> list:
             np.ndarray, np.dtype, *sorted(dtype_classes, key=str)]
 
 
-def _mmengine_globals() -> list:
-    from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer]
-
-
-SAFE_GLOBALS: List = [*_numpy_globals(), *_mmengine_globals(),
-                      collections.Counter, collections.defaultdict]
-"""Everything MMEngine/MMPose checkpoints pickle besides tensors, plain
-containers and numbers (``torch.serialization.get_unsafe_globals_in_checkpoint``
-of our checkpoints lists nothing else)."""
+SAFE_GLOBALS: List = _numpy_globals()
+"""What MMPose checkpoints pickle besides tensors, numbers, strings and the
+containers torch accepts by default (dict, list, tuple, set, OrderedDict,
+Counter)."""
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint whose pickle names a global outside the allowlist."""
+    """A checkpoint whose pickle names globals outside the allowlist."""
 
-    def __init__(self, path: str, name: str):
-        self.path, self.name = path, name
+    def __init__(self, path: str, names: List[str]):
+        self.path, self.names = path, list(names)
+        self.name = self.names[0]
+        listed = ', '.join(self.names)
+        quoted = ', '.join(repr(n) for n in self.names)
+        flags = ' '.join(f'--allow-checkpoint-global {n}' for n in self.names)
         super().__init__(
-            f'checkpoint {path} refers to {name}, which is not on the '
+            f'checkpoint {path} refers to {listed}, which is not on the '
             'allowlist of what checkpoints may contain (loading it could '
-            'run code): refused. If you trust the file, allow exactly that '
-            f"global: custom_hooks=[dict(type='AllowCheckpointGlobalsHook', "
-            f"names=['{name}'])] (tools: --allow-checkpoint-global {name})")
+            'run code): refused. If you trust the file, allow exactly that: '
+            f"custom_hooks=[dict(type='AllowCheckpointGlobalsHook', "
+            f'names=[{quoted}])] (tools: {flags})')
+
+
+def refused_globals(path: str, first: str) -> List[str]:
+    """Every global of ``path`` outside the allowlist (read without
+    unpickling), ``first`` - the one torch stopped at - first."""
+    names = [first]
+    try:
+        allowed = {f'{g.__module__}.{g.__qualname__}'
+                   for g in torch.serialization.get_safe_globals()
+                   if hasattr(g, '__qualname__')}
+        names += [n for n in torch.serialization.
+                  get_unsafe_globals_in_checkpoint(path)
+                  if n not in allowed and n != first]
+    except Exception:  # noqa: BLE001 - the first name is enough
+        pass
+    return names
 
 
 def unsafe_global(error: BaseException) -> Optional[str]:
@@ -107,7 +122,8 @@ def load_checkpoint(path: str, map_location='cpu'):
         except pickle.UnpicklingError as e:
             name = unsafe_global(e)
             if name:
-                raise UnsafeCheckpointError(path, name) from None
+                raise UnsafeCheckpointError(
+                    path, refused_globals(path, name)) from None
             raise
 
 

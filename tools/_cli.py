@@ -29,15 +29,18 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
     checkpoint global refused by torch's weights-only loader is named with
     the file), save the traceback to ``log_dir/last_error.log`` and exit
     with status 1."""
-    from hg_plugin.runtime import UnsafeCheckpointError, unsafe_global
+    from hg_plugin.runtime import (UnsafeCheckpointError, refused_globals,
+                                   unsafe_global)
     try:
         main()
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as e:  # noqa: B902 - everything gets one line
-        if isinstance(e, pickle.UnpicklingError) and unsafe_global(e):
-            e = UnsafeCheckpointError(checkpoint or 'to load',
-                                      unsafe_global(e))
+        name = isinstance(e, pickle.UnpicklingError) and unsafe_global(e)
+        if name:
+            e = UnsafeCheckpointError(
+                checkpoint or 'to load',
+                refused_globals(checkpoint, name) if checkpoint else [name])
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         message = lines[-1] if lines else type(e).__name__
         if not message.startswith(type(e).__name__) and ':' not in \

@@ -27,7 +27,8 @@ def read_source(path: str, trust: bool):
             return torch.load(path, map_location='cpu', weights_only=False)
         return load_checkpoint(path)
     except UnsafeCheckpointError as e:
-        sys.exit(f'error: {e.path} refers to {e.name}, which a weights-only '
+        sys.exit(f'error: {e.path} refers to {", ".join(e.names)}, which a '
+                 'weights-only '
                  'load refuses (unpickling it could run code); if you trust '
                  'the file, add --trust-source')
     except Exception as e:  # unreadable, truncated, not a checkpoint

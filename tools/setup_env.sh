@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
 STAMP="$VENV/.hg_plugin_env"
-WANT=$(sha256sum "$0" setup.py | sha256sum | cut -c1-16)
+WANT=$(sha256sum "$0" setup.py pyproject.toml | sha256sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   exit 0
 fi
@@ -29,23 +29,26 @@ pip_install() {  # quiet, minus the mirror's "Location ... is ignored" noise
   return "${PIPESTATUS[0]}"
 }
 PIP=pip_install
-$PIP "pip>=24" wheel ninja cython "numpy>=2,<2.4"
+# numpy 2.4 breaks MMPose 1.3.2's visualizer (draw_circles) and xtcocotools'
+# mask.decode (NPY_OWNDATA); every install below keeps this pin.
+NUMPY="numpy>=2,<2.4"
+$PIP "pip>=24" wheel ninja cython "$NUMPY"
 # Registry torch, not the machine-local "+cpu" wheel that pip's global find-links
 # offers (torchvision's compiled ops cannot load on it). Ignoring the pip config
 # files is the only way to drop a find-links set there.
 if ! "$VENV/bin/python" -c "import torchvision" 2>/dev/null; then
   PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $PIP "torch==2.13.0" "torchvision==0.28.0"
 fi
-$PIP "mmengine==0.10.7" opencv-python addict packaging Pillow pyyaml yapf \
+$PIP "$NUMPY" "mmengine==0.10.7" opencv-python addict packaging Pillow pyyaml yapf \
      json_tricks munkres scipy six terminaltables shapely pycocotools tqdm matplotlib \
-     pytest onnx onnxruntime
+     pytest onnx onnxruntime seaborn tensorboard
 if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   $PIP "setuptools<70"  # what mmcv 2.1.0's setup.py builds with
   MMCV_WITH_OPS=1 MAX_JOBS=2 $PIP --no-build-isolation --no-deps "mmcv==2.1.0"
 fi
 # torch 2.13 wants setuptools>=77; mmengine needs pkg_resources (gone in 82),
 # and from 80.9 on importing it prints a UserWarning on every run.
-$PIP "setuptools>=77,<80.9"
+$PIP "setuptools>=77,<80.9" "$NUMPY"
 $PIP --no-deps "mmdet==3.3.0" "mmpose==1.3.2"
 "$VENV/bin/python" -c "import xtcocotools.coco" 2>/dev/null || \
   $PIP --no-build-isolation --no-binary xtcocotools xtcocotools

@@ -3,9 +3,10 @@ from .checkpoint_globals_hook import AllowCheckpointGlobalsHook
 from .compile_hook import CompileNetworkHook, compile_network
 from .last_checkpoint_hook import RepairLastCheckpointHook
 from .nonfinite_loss_hook import StopOnNonFiniteLossHook
+from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
     'AllowCheckpointGlobalsHook', 'CompileNetworkHook',
     'DeviceAmpOptimWrapper', 'RepairLastCheckpointHook',
-    'StopOnNonFiniteLossHook', 'compile_network'
+    'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'compile_network'
 ]
