@@ -2,7 +2,9 @@
 real MPII samples with a narrow 2-stack hourglass."""
 import subprocess
 import sys
+from pathlib import Path
 
+import mmpose
 import torch
 
 from tests.conftest import REPO, mpii_cfg_options
@@ -50,8 +52,49 @@ def test_train_validate_test_and_resume(mpii_root, tmp_path):
             *options(mpii_root, 3))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert 'resumed epoch: 2' in r.stdout + r.stderr
-    meta = torch.load(work / 'epoch_3.pth', weights_only=False)['meta']
+    # WeightsOnlyCheckpointHook restored the dataset metainfo exactly
+    assert 'dataset metainfo from the resumed' not in r.stdout + r.stderr
+    meta = torch.load(work / 'epoch_3.pth')['meta']  # weights-only
     assert (meta['epoch'], meta['iter']) == (3, 9)  # 3 iters/epoch, continued
+
+
+def test_checkpoints_load_weights_only_without_the_plugin(mpii_root, tmp_path):
+    """Torch's default weights-only loader reads our checkpoints with
+    nothing allowlisted (a process that never imports hg_plugin), so MMPose's
+    own publish_model.py works on torch >= 2.6 without an environment
+    variable, and MMPose's own test.py evaluates the published file."""
+    import os
+    work = tmp_path / 'work'
+    cfg = REPO / 'configs' / 'hg2_mpii_256.py'
+    r = run('tools/train.py', cfg, '--work-dir', work, '--no-validate',
+            *options(mpii_root, 1))
+    assert r.returncode == 0, r.stderr[-3000:]
+    ckpt = work / 'epoch_1.pth'
+    code = ('import sys, torch\n'
+            'assert torch.serialization.get_unsafe_globals_in_checkpoint('
+            'sys.argv[1]) == []\n'
+            'c = torch.load(sys.argv[1])\n'
+            'assert "hg_plugin" not in sys.modules\n'
+            'print(sorted(c))')
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith('TORCH_FORCE')}
+    r = subprocess.run([sys.executable, '-c', code, str(ckpt)], env=env,
+                       cwd=tmp_path, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "'message_hub', 'meta', 'optimizer'" in r.stdout
+    mim = Path(mmpose.__file__).parent / '.mim' / 'tools'
+    r = subprocess.run([sys.executable, mim / 'misc' / 'publish_model.py',
+                        ckpt, tmp_path / 'hg2.pth'], env=env, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    published = next(tmp_path.glob('hg2-*.pth'))
+    r = subprocess.run([sys.executable, mim / 'test.py', cfg, published,
+                        '--work-dir', tmp_path / 'test',
+                        *options(mpii_root, 1)], env=env, cwd=REPO,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'PCK@0.1' in r.stdout + r.stderr
 
 
 def test_dist_test_evaluates_with_two_processes(mpii_root, tmp_path):
