@@ -1,5 +1,6 @@
-"""hg_plugin.runtime: the toolbox fixes, applied once, version-gated, and
-weights-only checkpoint loading with an explicit allowlist."""
+"""hg_plugin.runtime (the toolbox fixes, applied once, version-gated) and
+hg_plugin.weights.safe_load (weights-only loading with an explicit
+allowlist)."""
 import argparse
 import logging
 import os
@@ -13,6 +14,7 @@ import torch
 
 import hg_plugin
 from hg_plugin import runtime
+from hg_plugin.weights import safe_load
 from tests.conftest import REPO
 
 
@@ -65,7 +67,7 @@ def test_mmengine_loads_mmpose_checkpoint_contents_weights_only(tmp_path):
     loaded = _load_checkpoint(str(path), map_location='cpu')
     assert loaded['meta']['seed'] == 3
     assert loaded['meta']['sigmas'].tolist() == [0.0, 1.0, 2.0]
-    assert runtime.load_checkpoint(str(path))['meta']['flip'].dtype == \
+    assert safe_load.load_checkpoint(str(path))['meta']['flip'].dtype == \
         np.int32
 
 
@@ -78,8 +80,8 @@ def test_history_buffers_are_refused_naming_every_global(tmp_path):
     buf.update(0.5)
     path = tmp_path / 'hub.pth'
     torch.save(dict(message_hub=dict(log_scalars={'loss': buf})), path)
-    with pytest.raises(runtime.UnsafeCheckpointError) as e:
-        runtime.load_checkpoint(str(path))
+    with pytest.raises(safe_load.UnsafeCheckpointError) as e:
+        safe_load.load_checkpoint(str(path))
     assert set(e.value.names) == {
         'mmengine.logging.history_buffer.HistoryBuffer', 'builtins.getattr'}
     assert '--allow-checkpoint-global builtins.getattr' in str(e.value)
@@ -91,8 +93,8 @@ def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path):
     write_malicious(path, marker)
     with pytest.raises(pickle.UnpicklingError, match='system'):
         _load_checkpoint(str(path), map_location='cpu')  # MMEngine's loader
-    with pytest.raises(runtime.UnsafeCheckpointError) as e:
-        runtime.load_checkpoint(str(path))
+    with pytest.raises(safe_load.UnsafeCheckpointError) as e:
+        safe_load.load_checkpoint(str(path))
     assert e.value.names == ['posix.system']
     message = str(e.value)
     assert str(path) in message and 'AllowCheckpointGlobalsHook' in message
@@ -124,18 +126,18 @@ def test_an_older_trusted_file_loads_with_an_explicit_opt_in(tmp_path):
     path = tmp_path / 'old.pth'
     torch.save(dict(state_dict={'w': torch.ones(1)},
                     args=argparse.Namespace(lr=2.5e-4)), path)
-    with pytest.raises(runtime.UnsafeCheckpointError,
+    with pytest.raises(safe_load.UnsafeCheckpointError,
                        match='argparse.Namespace'):
-        runtime.load_checkpoint(str(path))
+        safe_load.load_checkpoint(str(path))
     hook = hg_plugin.AllowCheckpointGlobalsHook(names=['argparse.Namespace'])
     try:
         hook.before_run(runner=None)
-        assert runtime.load_checkpoint(str(path))['args'].lr == 2.5e-4
+        assert safe_load.load_checkpoint(str(path))['args'].lr == 2.5e-4
     finally:
         torch.serialization.clear_safe_globals()
-        torch.serialization.add_safe_globals(runtime.SAFE_GLOBALS)
+        torch.serialization.add_safe_globals(safe_load.SAFE_GLOBALS)
     with pytest.raises(ValueError, match='cannot be imported'):
-        runtime.allow_globals(['no_such_module.Thing'])
+        safe_load.allow_globals(['no_such_module.Thing'])
     with pytest.raises(TypeError, match='list'):
         hg_plugin.AllowCheckpointGlobalsHook(names='argparse.Namespace')
 
@@ -211,3 +213,26 @@ def test_device_amp_optim_wrapper_runs_bf16_on_cpu():
         build_optim_wrapper(net, dict(type='DeviceAmpOptimWrapper',
                                       dtype='float16',
                                       optimizer=dict(type='SGD', lr=0.1)))
+
+
+def test_layers_tools_then_runtime_then_library():
+    """The library never imports the runtime module, the CLI helpers or
+    anything that exits the process; the tools import the library, never
+    the other way round."""
+    import ast
+    package = REPO / 'hg_plugin'
+    for path in package.rglob('*.py'):
+        tree = ast.parse(path.read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ''
+                names |= {module, *(f'{module}.{a.name}' for a in node.names)}
+        rel = path.relative_to(REPO)
+        if rel.as_posix() != 'hg_plugin/__init__.py':
+            assert not any(n.endswith('runtime') for n in names), rel
+        assert not any(n in ('_cli', 'argparse') or n.startswith('tools')
+                       for n in names), rel
+        assert 'sys.exit(' not in path.read_text(), rel

@@ -29,7 +29,7 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
     checkpoint global refused by torch's weights-only loader is named with
     the file), save the traceback to ``log_dir/last_error.log`` and exit
     with status 1."""
-    from hg_plugin.runtime import (UnsafeCheckpointError, refused_globals,
+    from hg_plugin.weights.safe_load import (UnsafeCheckpointError, refused_globals,
                                    unsafe_global)
     try:
         main()

@@ -21,7 +21,7 @@ import torch
 
 
 def read_source(path: str, trust: bool):
-    from hg_plugin.runtime import UnsafeCheckpointError, load_checkpoint
+    from hg_plugin.weights.safe_load import UnsafeCheckpointError, load_checkpoint
     try:
         if trust:
             return torch.load(path, map_location='cpu', weights_only=False)

@@ -1,12 +1,12 @@
 """Explicit opt-in for a trusted checkpoint that pickles more than tensors,
-numbers and the types of :data:`hg_plugin.runtime.SAFE_GLOBALS`."""
+numbers and the types of :data:`hg_plugin.weights.safe_load.SAFE_GLOBALS`."""
 from typing import List
 
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmpose.registry import HOOKS
 
-from ..runtime import allow_globals
+from ..weights.safe_load import allow_globals
 
 
 @HOOKS.register_module()

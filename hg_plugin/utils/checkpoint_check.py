@@ -4,7 +4,7 @@ from typing import Optional
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from ..runtime import UnsafeCheckpointError, load_checkpoint
+from ..weights.safe_load import UnsafeCheckpointError, load_checkpoint
 from ..weights import strip_prefix
 
 
@@ -16,7 +16,7 @@ def _few(keys, n=3) -> str:
 
 def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
     """One line on what is wrong with ``path`` for ``model``, or None. The
-    file is read weights-only (:func:`hg_plugin.runtime.load_checkpoint`):
+    file is read weights-only (:func:`hg_plugin.weights.safe_load.load_checkpoint`):
     a pickle that would run code is refused, naming the global."""
     try:
         ckpt = load_checkpoint(path)

@@ -23,7 +23,8 @@ def test_amp_channels_last_with_cp_compiled_train_then_compiled_test(
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "torch.compile({'backend': 'aot_eager'}) applied" in r.stdout
     log = (next(work.glob('*/vis_data/config.py'))).read_text()
-    assert "type='AmpOptimWrapper'" in log and "dtype='bfloat16'" in log
+    assert "type='DeviceAmpOptimWrapper'" in log and "dtype='bfloat16'" in log
+    assert "type='CompileNetworkHook'" in log
     assert 'channels_last=True' in log and 'with_cp=True' in log
     assert len(losses(r.stdout)) == 3
     r = run('tools/test.py', CFG, work / 'epoch_1.pth', '--work-dir',
