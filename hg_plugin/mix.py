@@ -89,33 +89,46 @@ def hourglass_depth(size) -> int:
 
 
 def num_keypoints(cfg: Config) -> int:
-    """From the training dataset's metainfo (config or dataset class)."""
+    """From the training dataset's metainfo in the config, else the head's
+    output count, else the dataset class's metainfo (some classes choose
+    theirs only when built, e.g. DeepFashion's subsets)."""
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
     from mmpose.registry import DATASETS
     ds = cfg.train_dataloader.dataset
-    meta = ds.get('metainfo')
-    if meta is None:
-        cls = DATASETS.get(ds.type)
-        meta = getattr(cls, 'METAINFO', None)
-    if meta is not None:
-        return parse_pose_metainfo(dict(meta))['num_keypoints']
-    head = cfg.model.head
-    for key in ('out_channels', 'num_keypoints'):
+    if ds.get('metainfo') is not None:
+        return parse_pose_metainfo(dict(ds.metainfo))['num_keypoints']
+    head = dict(cfg.model.get('head') or {})
+    head = dict(head.get('pose_cfg') or head)
+    for key in ('out_channels', 'num_keypoints', 'num_joints'):
         if key in head:
             return head[key]
+    meta = getattr(DATASETS.get(ds.type), 'METAINFO', None)
+    if meta is not None:
+        return parse_pose_metainfo(dict(meta))['num_keypoints']
     raise MixError('cannot tell the number of keypoints: the training '
                    'dataset has no metainfo and the head no out_channels')
+
+
+def _default(module_type: str, arg: str):
+    """The default of ``arg`` in the registered class's ``__init__``."""
+    import inspect
+
+    from mmpose.registry import MODELS
+    param = inspect.signature(MODELS.get(module_type).__init__).parameters.get(
+        arg)
+    return None if param is None else param.default
 
 
 def _codecs(cfg: Config) -> List[dict]:
     """Every codec dict in the config (heads' decoders, GenerateTarget
     encoders), found by walking it."""
+    from mmpose.registry import KEYPOINT_CODECS
     found = []
 
     def walk(node):
         if isinstance(node, dict):
-            if 'input_size' in node and 'type' in node and (
-                    'heatmap_size' in node or 'simcc_split_ratio' in node):
+            if 'input_size' in node and isinstance(node.get('type'), str) \
+                    and KEYPOINT_CODECS.get(node['type']) is not None:
                 found.append(node)
             for v in node.values():
                 walk(v)
@@ -138,6 +151,24 @@ def _replace(node, old: dict, new: dict):
     if isinstance(node, tuple):
         return tuple(_replace(v, old, new) for v in node)
     return node
+
+
+def _single_level_targets(node, codec: dict) -> bool:
+    """GenerateTarget with a list of encoders (multi-stage heads) -> one
+    encoder, ``codec``."""
+    changed = False
+    if isinstance(node, dict):
+        if node.get('type') == 'GenerateTarget' and isinstance(
+                node.get('encoder'), (list, tuple)):
+            node['encoder'] = copy.deepcopy(codec)
+            node.pop('multilevel', None)
+            changed = True
+        for v in node.values():
+            changed |= _single_level_targets(v, codec)
+    elif isinstance(node, list):
+        for v in node:
+            changed |= _single_level_targets(v, codec)
+    return changed
 
 
 def _set_size_factor(node, factor: int) -> bool:
@@ -185,7 +216,8 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
     codecs = _codecs(cfg)
     if not codecs:
         raise MixError('no codec with an input_size found in the config')
-    codec = codecs[0]
+    decoder = (old_head.get('pose_cfg') or old_head).get('decoder')
+    codec = decoder if isinstance(decoder, dict) else codecs[0]
     input_size = tuple(codec['input_size'])
     depth = hourglass_depth(input_size)
     if depth == 0:
@@ -230,19 +262,24 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
         changes.append(f'head: StackedHeatmapHead ({num_stacks} stacks, '
                        f'{loss["type"]} on each) in place of {head_type}')
     else:
+        inner = old_head.get('pose_cfg')  # VisPredictHead wraps a pose head
+        target = dict(inner) if inner else old_head
         new_head = dict(in_channels=feat_channels)
-        if head_type in DECONV_HEADS and old_head.get(
-                'deconv_out_channels', ()) not in (None, ()):
+        if target['type'] in DECONV_HEADS and target.get(
+                'deconv_out_channels',
+                _default(target['type'], 'deconv_out_channels')):
             new_head.update(deconv_out_channels=None,
                             deconv_kernel_sizes=None)
-            changes.append(f'head {head_type}: deconvolutions removed '
+            changes.append(f'head {target["type"]}: deconvolutions removed '
                            '(features are already at 1/4)')
-        if head_type in FEATUREMAP_SIZE_HEADS:
+        if target['type'] in FEATUREMAP_SIZE_HEADS:
             new_head['in_featuremap_size'] = tuple(quarter)
-            changes.append(f'head {head_type}: in_featuremap_size '
+            changes.append(f'head {target["type"]}: in_featuremap_size '
                            f'{tuple(quarter)} (input/4)')
-        if 'decoder' in old_head and new_codec != codec:
+        if 'decoder' in target and new_codec != codec:
             new_head['decoder'] = new_codec
+        if inner:
+            new_head = dict(pose_cfg=new_head)
         changes.append(f'head {head_type} kept on the last stack\'s '
                        f'{feat_channels}-channel features')
     new_model['head'] = new_head
@@ -255,6 +292,9 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
         loader = cfg[name].to_dict()
         new = _replace(loader, codec, new_codec) if new_codec != codec \
             else copy.deepcopy(loader)
+        if head == 'stacked' and _single_level_targets(new, new_codec):
+            changes.append(f'{name}: one target per stack from the head\'s '
+                           'codec (not multi-level)')
         stride = 4 * 2**depth
         if bottom_up and _set_size_factor(new, stride):
             changes.append(f'{name}: BottomupResize size_factor -> a '
@@ -330,9 +370,21 @@ def train_step_check(cfg: Config, batch_size: int = 2) -> Dict[str, float]:
     from mmpose.registry import MODELS
     init_default_scope('mmpose')
     k = num_keypoints(cfg)
-    pipeline = Compose([dict(t) for t in cfg.train_dataloader.dataset.pipeline
-                        if t['type'].split('.')[-1] in TARGET_TRANSFORMS])
-    samples = [pipeline(synthetic_sample(cfg, k, seed))
+    transforms = [dict(t) for t in cfg.train_dataloader.dataset.pipeline
+                  if t['type'].split('.')[-1] in TARGET_TRANSFORMS]
+    if not transforms:  # e.g. MMPose's AE config ships no train pipeline
+        codec = dict(cfg.model.head.decoder)
+        transforms = [dict(type='BottomupRandomAffine',
+                           input_size=codec['input_size']),
+                      dict(type='GenerateTarget', encoder=codec),
+                      dict(type='BottomupGetHeatmapMask'),
+                      dict(type='PackPoseInputs')]
+    pipeline = Compose(transforms)
+    from mmpose.datasets.transforms import PackPoseInputs
+    labels = dict(PackPoseInputs.label_mapping_table,
+                  keypoint_indices='keypoint_indices')  # AE's tag targets
+    samples = [pipeline(dict(synthetic_sample(cfg, k, seed),
+                             label_mapping_table=labels))
                for seed in range(batch_size)]
     model = MODELS.build(cfg.model)
     model.train()
