@@ -11,13 +11,15 @@ _base_ = [
 ]
 custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
 # hg_plugin's run guards (registered hooks, so MMPose's own tools run them
-# too): stop at the first NaN/Inf loss (naming iteration and stack) before the
+# too): check that backbone, head, codec and data agree; stop at the first
+# NaN/Inf loss (naming iteration and stack) before the
 # checkpoint hook could save diverged weights; before resuming, repair a
 # last_checkpoint file that a kill left empty or dangling; write checkpoints
 # that torch >= 2.6 loads weights-only with nothing allowlisted (MMPose's
 # publish_model.py, plain torch.load)
 custom_hooks = [
     dict(type='SyncBuffersHook'),
+    dict(type='ConfigCheckHook'),
     dict(type='StopOnNonFiniteLossHook'),
     dict(type='RepairLastCheckpointHook'),
     dict(type='WeightsOnlyCheckpointHook')

@@ -99,9 +99,11 @@ def num_keypoints(cfg: Config) -> int:
         return parse_pose_metainfo(dict(ds.metainfo))['num_keypoints']
     head = dict(cfg.model.get('head') or {})
     head = dict(head.get('pose_cfg') or head)
+    per_keypoint = 3 if (head.get('decoder') or {}).get(
+        'heatmap_type') == 'combined' else 1  # UDP: heatmap + x/y offsets
     for key in ('out_channels', 'num_keypoints', 'num_joints'):
         if key in head:
-            return head[key]
+            return head[key] // per_keypoint
     meta = getattr(DATASETS.get(ds.type), 'METAINFO', None)
     if meta is not None:
         return parse_pose_metainfo(dict(meta))['num_keypoints']
@@ -204,19 +206,23 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
         raise MixError(f'neck {neck.get("type")} expects a multi-scale '
                        'backbone: no single-scale backbone fits')
     bottom_up = model.type == 'BottomupPoseEstimator'
+    decoder = (old_head.get('pose_cfg') or old_head).get('decoder')
+    combined = isinstance(decoder, dict) and \
+        decoder.get('heatmap_type') == 'combined'
     if head == 'auto':
-        head = 'stacked' if head_type in HEATMAP_HEADS else 'keep'
-    if head == 'stacked' and head_type not in HEATMAP_HEADS:
-        raise MixError(f'--head stacked replaces heatmap heads '
-                       f'({", ".join(HEATMAP_HEADS)}); {head_type} predicts '
-                       'something else: use --head keep')
+        head = 'stacked' if head_type in HEATMAP_HEADS and not combined \
+            else 'keep'
+    if head == 'stacked' and (head_type not in HEATMAP_HEADS or combined):
+        what = ('UDP "combined" maps (a heatmap and x/y offsets per '
+                'keypoint)' if combined else f'{head_type} outputs')
+        raise MixError(f'--head stacked predicts one heatmap per keypoint '
+                       f'on every stack, not {what}: use --head keep')
     if head == 'keep' and head_type in ('CPMHead', 'MSPNHead'):
         head = 'stacked'  # multi-stage heads: one stage per stack
     k = num_keypoints(cfg)
     codecs = _codecs(cfg)
     if not codecs:
         raise MixError('no codec with an input_size found in the config')
-    decoder = (old_head.get('pose_cfg') or old_head).get('decoder')
     codec = decoder if isinstance(decoder, dict) else codecs[0]
     input_size = tuple(codec['input_size'])
     depth = hourglass_depth(input_size)
@@ -284,6 +290,10 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
                        f'{feat_channels}-channel features')
     new_model['head'] = new_head
     overrides = dict(model=new_model)
+    hooks = [dict(h) for h in cfg.get('custom_hooks') or []]
+    overrides['custom_hooks'] = hooks + [
+        dict(type=t) for t in ('ConfigCheckHook', 'WeightsOnlyCheckpointHook')
+        if t not in {h.get('type') for h in hooks}]
 
     # dataloaders: the new codec in every pipeline, size factors
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -355,6 +365,7 @@ def synthetic_sample(cfg: Config, k: int, seed: int = 0) -> dict:
         bbox=np.array([[x0, y0, x0 + w, y0 + h]], np.float32),
         bbox_score=np.ones(1, np.float32), keypoints=kpts,
         keypoints_visible=np.ones((1, k), np.float32),
+        dataset_keypoint_weights=np.ones(k, np.float32),
         num_keypoints=k, area=np.array([w * h], np.float32),
         iscrowd=0, segmentation=None, invalid_segs=[],
         flip_indices=list(range(k)))

@@ -53,20 +53,86 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
         sys.exit(f'error: {message} (traceback: {log})')
 
 
-def load_config(args):
+def mmpose_tool(name: str):
+    """MMPose's own ``tools/<name>.py`` as a module. Our tools call its
+    ``merge_args``, so MMPose's flags keep exactly MMPose's meaning."""
+    import importlib.util
+
+    import mmpose
+    base = osp.dirname(mmpose.__file__)
+    for path in (osp.join(base, '.mim', 'tools', f'{name}.py'),
+                 osp.join(base, '..', 'tools', f'{name}.py')):
+        if osp.isfile(path):
+            spec = importlib.util.spec_from_file_location(
+                f'mmpose_tools_{name}', path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    sys.exit(f'error: MMPose\'s tools/{name}.py not found beside {base}')
+
+
+def add_mmpose_args(parser, train: bool) -> None:
+    """The flags of MMPose's tools/train.py or tools/test.py besides config,
+    checkpoint, --work-dir, --cfg-options, --launcher and --local-rank."""
+    if train:
+        parser.add_argument('--no-validate', action='store_true',
+                            help='do not evaluate checkpoints during training')
+        parser.add_argument('--auto-scale-lr', action='store_true',
+                            help='scale the lr by the actual total batch size')
+    else:
+        parser.add_argument('--out', help='the file to save metric results '
+                            '(json/yaml/pickle, by extension)')
+        parser.add_argument('--dump', help='dump predictions to this pickle '
+                            'file for offline evaluation')
+        parser.add_argument('--badcase', action='store_true',
+                            help='analyse bad cases (BadcaseAnalyzeHook)')
+    parser.add_argument('--show-dir', help='draw predictions into this '
+                        'folder (inside the work dir\'s timestamp folder)')
+    parser.add_argument('--show', action='store_true',
+                        help='display predictions in a window')
+    parser.add_argument('--interval', type=int, default=1,
+                        help='draw every N-th sample')
+    parser.add_argument('--wait-time', type=float, default=1,
+                        help='seconds each window stays (with --show)')
+
+
+def load_config(args, tool: str):
     """``Config.fromfile`` (which imports hg_plugin through custom_imports),
-    ``--cfg-options``, launcher, work dir, and the CPU adaptations."""
+    then MMPose's own ``merge_args`` of tools/``tool``.py (work dir,
+    launcher, resume, visualisation, dump, ``--cfg-options``...), then the
+    CPU adaptations."""
     from mmengine.config import Config
     if not osp.isfile(args.config):
         sys.exit(f'error: config not found: {args.config}')
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    try:
+        cfg = mmpose_tool(tool).merge_args(cfg, args)
+    except (AssertionError, ValueError) as e:  # MMPose's own flag checks
+        sys.exit(f'error: {e}')
     adapt_cfg_to_device(cfg)
     return cfg
+
+
+def save_metrics_hook(path: str):
+    """MMPose's ``--out``: the test metrics written to ``path``. The folder
+    is checked for writing before the evaluation starts."""
+    import mmengine
+    from mmengine.hooks import Hook
+    folder = osp.dirname(osp.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        sys.exit(f'error: --out {path}: cannot create {folder} ({e.strerror})')
+    if not os.access(folder, os.W_OK):
+        sys.exit(f'error: --out {path}: {folder} is not writable; choose '
+                 'another --out')
+
+    class SaveMetricHook(Hook):
+        def after_test_epoch(self, runner, metrics=None):
+            if metrics is not None:
+                mmengine.dump(metrics, path)
+
+    return SaveMetricHook()
 
 
 def add_speed_args(parser, train: bool) -> None:
@@ -138,7 +204,7 @@ def apply_speed_args(cfg, args, train: bool) -> None:
 
 
 def run_checked(cfg, config_path: str, loaders, action: str,
-                checkpoint=None) -> None:
+                checkpoint=None, hooks=()) -> None:
     """Check config and data (one line and exit on a problem), build the
     runner, check ``checkpoint`` against its model, then ``runner.<action>()``
     with errors reported as one line."""
@@ -155,6 +221,8 @@ def run_checked(cfg, config_path: str, loaders, action: str,
 
     def run():
         runner = Runner.from_cfg(cfg)
+        for hook in hooks:
+            runner.register_hook(hook, 'LOWEST')
         if checkpoint:
             problem = check_checkpoint(checkpoint, runner.model)
             if problem:

@@ -50,8 +50,24 @@ fi
 # and from 80.9 on importing it prints a UserWarning on every run.
 $PIP "setuptools>=77,<80.9" "$NUMPY"
 $PIP --no-deps "mmdet==3.3.0" "mmpose==1.3.2"
-"$VENV/bin/python" -c "import xtcocotools.coco" 2>/dev/null || \
-  $PIP --no-build-isolation --no-binary xtcocotools xtcocotools
+# xtcocotools 1.14.3 from source: its _mask.pyx names np.NPY_OWNDATA, which
+# numpy 2's Cython declarations no longer have (NPY_ARRAY_OWNDATA), so the
+# compiled module looks it up at run time and mask.decode fails
+# ("module 'numpy' has no attribute 'NPY_OWNDATA'") - on every numpy 2.
+# Patch that one name and build (seconds).
+XTC_OK='import numpy as np; from xtcocotools import mask, coco; \
+mask.decode(mask.encode(np.asfortranarray(np.eye(4, dtype=np.uint8))))'
+if ! "$VENV/bin/python" -c "$XTC_OK" 2>/dev/null; then
+  SRC=$(mktemp -d)
+  "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+       --no-binary :all: --no-build-isolation "xtcocotools==1.14.3" -d "$SRC"
+  tar xzf "$SRC"/xtcocotools-1.14.3.tar.gz -C "$SRC"
+  sed -i 's/np\.NPY_OWNDATA/np.NPY_ARRAY_OWNDATA/g' \
+      "$SRC"/xtcocotools-1.14.3/xtcocotools/_mask.pyx
+  $PIP --no-build-isolation --no-deps --force-reinstall "$SRC"/xtcocotools-1.14.3
+  rm -rf "$SRC"
+  "$VENV/bin/python" -c "$XTC_OK"
+fi
 $PIP --no-build-isolation --no-deps -e .
 "$VENV/bin/python" -c "import mmcv.ops, mmpose.models, mmdet, torchvision, hg_plugin" 
 echo "$WANT" > "$STAMP"

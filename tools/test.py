@@ -1,6 +1,12 @@
 """Evaluate a checkpoint (PCKh per joint, Mean, Mean@0.1 for MPII).
 
     python tools/test.py configs/hg8_mpii_256.py work_dirs/.../best_PCK_epoch_N.pth
+        [--out metrics.json] [--dump predictions.pkl] [--show-dir vis]
+
+MMPose's tools/test.py flags (--work-dir, --out, --dump, --show-dir, --show,
+--interval, --wait-time, --badcase, --cfg-options, --launcher) mean what they
+mean there: MMPose's own merge_args applies them. Ours on top: the speed
+flags, --allow-checkpoint-global, checks before the run, one-line errors.
 """
 import argparse
 import os
@@ -11,14 +17,14 @@ from mmengine.config import DictAction
 
 
 def parse_args():
+    from _cli import add_mmpose_args, add_speed_args
     parser = argparse.ArgumentParser(description='Evaluate a pose model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where to save evaluation logs')
-    parser.add_argument('--out', help='dump predictions to this pickle file')
+    add_mmpose_args(parser, train=False)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    from _cli import add_speed_args
     add_speed_args(parser, train=False)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
@@ -34,16 +40,13 @@ def main():
     route_warnings_to_stdout()
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    from _cli import apply_speed_args, load_config, run_checked
-    cfg = load_config(args)
+    from _cli import (apply_speed_args, load_config, run_checked,
+                      save_metrics_hook)
+    hooks = [save_metrics_hook(args.out)] if args.out else []
+    cfg = load_config(args, 'test')
     apply_speed_args(cfg, args, train=False)
-    cfg.load_from = args.checkpoint
-    if args.out:
-        cfg.test_evaluator = [*(cfg.test_evaluator if isinstance(
-            cfg.test_evaluator, list) else [cfg.test_evaluator]),
-            dict(type='DumpResults', out_file_path=args.out)]
     run_checked(cfg, args.config, ['test_dataloader'], 'test',
-                args.checkpoint)
+                args.checkpoint, hooks)
 
 
 if __name__ == '__main__':

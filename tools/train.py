@@ -2,6 +2,12 @@
 
     python tools/train.py configs/hg8_mpii_256.py [--resume [CKPT]] [--amp [bf16|fp16]]
         [--channels-last] [--compile] [--with-cp] [--stagewise-backward]
+
+MMPose's tools/train.py flags (--work-dir, --resume, --amp, --no-validate,
+--auto-scale-lr, --show-dir, --show, --interval, --wait-time, --cfg-options,
+--launcher) mean what they mean there: MMPose's own merge_args applies them.
+Ours on top: the speed flags, --allow-checkpoint-global, checks of config,
+data and checkpoint before the run, and one line for any failure.
 """
 import argparse
 import os
@@ -12,6 +18,7 @@ from mmengine.config import DictAction
 
 
 def parse_args():
+    from _cli import add_mmpose_args, add_speed_args
     parser = argparse.ArgumentParser(description='Train a pose model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='where to save logs and models')
@@ -19,13 +26,9 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a value from the '
         'latest checkpoint in the work dir')
-    parser.add_argument('--no-validate', action='store_true',
-                        help='do not evaluate checkpoints during training')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr by the actual total batch size')
+    add_mmpose_args(parser, train=True)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    from _cli import add_speed_args
     add_speed_args(parser, train=True)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
@@ -37,19 +40,10 @@ def parse_args():
 
 def build_cfg(args):
     from _cli import apply_speed_args, load_config
-    cfg = load_config(args)
+    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
+        sys.exit(f'error: checkpoint to resume from not found: {args.resume}')
+    cfg = load_config(args, 'train')
     apply_speed_args(cfg, args, train=True)
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume:
-        if not osp.isfile(args.resume):
-            sys.exit(f'error: checkpoint to resume from not found: '
-                     f'{args.resume}')
-        cfg.resume, cfg.load_from = True, args.resume
-    if args.no_validate:
-        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    if args.auto_scale_lr:
-        cfg.auto_scale_lr.enable = True
     return cfg
 
 

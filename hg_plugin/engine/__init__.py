@@ -1,12 +1,13 @@
 from .amp_optim_wrapper import DeviceAmpOptimWrapper
 from .checkpoint_globals_hook import AllowCheckpointGlobalsHook
 from .compile_hook import CompileNetworkHook, compile_network
+from .config_check_hook import ConfigCheckHook
 from .last_checkpoint_hook import RepairLastCheckpointHook
 from .nonfinite_loss_hook import StopOnNonFiniteLossHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
-    'AllowCheckpointGlobalsHook', 'CompileNetworkHook',
+    'AllowCheckpointGlobalsHook', 'CompileNetworkHook', 'ConfigCheckHook',
     'DeviceAmpOptimWrapper', 'RepairLastCheckpointHook',
     'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'compile_network'
 ]

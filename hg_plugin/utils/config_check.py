@@ -50,9 +50,23 @@ def check_config(cfg) -> Optional[str]:
             return (f'{loader}.dataset ({ds.get("type")}) has {n} keypoints '
                     f'but model.head.out_channels={out} (and model.backbone.'
                     f'num_keypoints={k}): set them to {n}')
+    neck = model.get('neck')
+    if neck and head.get('type') == 'StackedHeatmapHead':
+        return (f'model.neck ({neck.get("type")}) sits between '
+                'StackedHourglass and StackedHeatmapHead, which takes the '
+                'per-stack heatmaps as they are: set model.neck=None')
+    if neck and neck.get('type') == 'FeatureMapProcessor':
+        return ('model.neck (FeatureMapProcessor) selects/concatenates the '
+                'branches of a multi-branch backbone; StackedHourglass has '
+                'one: set model.neck=None')
+    feat = bb.get('feat_channels', 256)
+    if not heatmaps and 'in_channels' in head and head['in_channels'] != feat:
+        return (f'model.head.in_channels={head["in_channels"]} but '
+                f'StackedHourglass(out_type=\'features\') gives {feat}-'
+                f'channel features: set model.head.in_channels={feat}')
+    stride = 4 * 2**depth
     codec = head.get('decoder') or {}
     if 'input_size' in codec:
-        stride = 4 * 2**depth
         w, h = codec['input_size']
         if w % stride or h % stride:
             return (f'model.head.decoder.input_size={tuple(codec["input_size"])}'
@@ -63,4 +77,21 @@ def check_config(cfg) -> Optional[str]:
             return (f'model.head.decoder.heatmap_size={tuple(hm)} but the '
                     f'network outputs {(w // 4, h // 4)} (input_size / 4): '
                     'set heatmap_size to input_size / 4')
+        size = head.get('in_featuremap_size')
+        if size is not None and tuple(size) != (w // 4, h // 4):
+            return (f'model.head.in_featuremap_size={tuple(size)} but '
+                    f'StackedHourglass outputs {(w // 4, h // 4)} '
+                    f'(input_size / 4): set model.head.in_featuremap_size='
+                    f'{(w // 4, h // 4)}')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = (cfg.get(loader) or {}).get('dataset') or {}
+        for i, t in enumerate(ds.get('pipeline') or []):
+            factor = t.get('size_factor', 32) \
+                if t.get('type') == 'BottomupResize' else None
+            if factor is not None and factor % stride:
+                return (f'{loader}.dataset.pipeline[{i}] (BottomupResize) '
+                        f'size_factor={factor}: StackedHourglass(depth='
+                        f'{depth}) halves the input {depth} times after the '
+                        f'/4 stem: set size_factor={stride} (a multiple of '
+                        f'{stride})')
     return None

@@ -55,17 +55,20 @@ class StackedHeatmapHead(BaseHead):
 
     def forward(self, feats: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         """Check and pass through N per-stack heatmaps (B, K, H, W)."""
+        if feats[-1].dim() != 4 or feats[-1].shape[1] != self.out_channels:
+            shapes = ', '.join(str(tuple(f.shape)) for f in feats)
+            raise ValueError(
+                f'StackedHeatmapHead(out_channels={self.out_channels}) '
+                f'received {shapes}, not one (B, {self.out_channels}, H, W) '
+                'heatmap tensor per stack: it needs StackedHourglass('
+                "out_type='heatmaps') with num_keypoints equal to model.head."
+                'out_channels (the dataset keypoint count) and no neck '
+                'between them (model.neck=None).')
         if len(feats) != self.num_stacks:
             raise ValueError(
                 f'StackedHeatmapHead(num_stacks={self.num_stacks}) received '
                 f'{len(feats)} stacks: set model.head.num_stacks equal to '
                 f'model.backbone.num_stacks.')
-        if feats[-1].shape[1] != self.out_channels:
-            raise ValueError(
-                f'StackedHeatmapHead(out_channels={self.out_channels}) '
-                f'received {feats[-1].shape[1]} heatmaps per stack: set '
-                f'model.backbone.num_keypoints equal to model.head.'
-                f'out_channels (the dataset keypoint count).')
         return tuple(feats)
 
     def predict(self,

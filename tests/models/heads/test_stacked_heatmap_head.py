@@ -101,6 +101,10 @@ def test_head_refuses_mismatched_stacks_and_keypoints():
         h.forward(tuple(torch.rand(1, K, H, W) for _ in range(2)))
     with pytest.raises(ValueError, match='num_keypoints'):
         h.forward(tuple(torch.rand(1, K + 1, H, W) for _ in range(3)))
+    # a neck that concatenated the stacks: not a stack-count problem
+    with pytest.raises(ValueError, match=r'model.neck=None') as e:
+        h.forward((torch.rand(1, 3 * K, H, W), ))
+    assert 'set model.head.num_stacks' not in str(e.value)
 
 
 def test_heatmap_size_mismatch_is_refused():
