@@ -155,6 +155,18 @@ def _replace(node, old: dict, new: dict):
     return node
 
 
+def _pretrained(node, key: str):
+    """(config key, checkpoint) of every ``init_cfg`` of type Pretrained
+    below ``node``."""
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+            yield f'{key}.init_cfg', init.get('checkpoint')
+        for k, v in node.items():
+            if k != 'init_cfg':
+                yield from _pretrained(v, f'{key}.{k}')
+
+
 def _single_level_targets(node, codec: dict) -> bool:
     """GenerateTarget with a list of encoders (multi-stage heads) -> one
     encoder, ``codec``."""
@@ -286,6 +298,10 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
             new_head['decoder'] = new_codec
         if inner:
             new_head = dict(pose_cfg=new_head)
+        for key, url in _pretrained(old_head, 'model.head'):
+            changes.append(f'note: {key} loads pretrained weights from {url} '
+                           f'when training starts (needs the network; set '
+                           f'{key}=None to start from random weights)')
         changes.append(f'head {head_type} kept on the last stack\'s '
                        f'{feat_channels}-channel features')
     new_model['head'] = new_head
