@@ -43,23 +43,28 @@ def ensure_data(root: str, num_train: int, num_val: int) -> None:
 
 def draw_predictions(cfg, checkpoint: str, root: str, out_png: str,
                      count: int = 8) -> None:
-    """Top-down inference through MMPose's API on held-out images; ground
-    truth in green, prediction in red."""
+    """Top-down inference through MMPose's API on held-out images, drawn by
+    MMPose's PoseLocalVisualizer with the dataset's colours: for each image
+    the ground truth (left) beside the prediction (right)."""
+    from mmengine.structures import InstanceData
     from mmpose.apis import inference_topdown, init_model
+    from mmpose.visualization import PoseLocalVisualizer
     model = init_model(cfg, checkpoint, device='cpu')
+    vis = PoseLocalVisualizer(radius=2, line_width=1)
+    vis.set_dataset_meta(model.dataset_meta)
     records = json.load(open(osp.join(root, 'annotations', 'mpii_val.json')))
-    links = model.dataset_meta['skeleton_links']
     tiles = []
     for rec in records[:count]:
         img = cv2.imread(osp.join(root, 'images', rec['image']))
-        gt = np.array(rec['joints'])
+        gt = np.array(rec['joints'], np.float32)
         box = np.concatenate([gt.min(0) - 8, gt.max(0) + 8])[None]
-        pred = inference_topdown(model, img, box)[0].pred_instances.keypoints[0]
-        for pts, color in ((gt, (0, 200, 0)), (pred, (0, 0, 255))):
-            for a, b in links:
-                cv2.line(img, tuple(map(int, pts[a])), tuple(map(int, pts[b])),
-                         color, 1, cv2.LINE_AA)
-        tiles.append(img)
+        sample = inference_topdown(model, img, box)[0]
+        sample.gt_instances = InstanceData(
+            keypoints=gt[None], keypoints_visible=np.ones((1, len(gt))))
+        vis.add_datasample('demo', img[..., ::-1].copy(), sample,
+                           draw_gt=True, draw_bbox=False, kpt_thr=0.0,
+                           show=False)
+        tiles.append(vis.get_image()[..., ::-1])
     rows = [np.hstack(tiles[i:i + 4]) for i in range(0, len(tiles), 4)]
     cv2.imwrite(out_png, np.vstack(rows))
 

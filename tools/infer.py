@@ -81,28 +81,68 @@ def box_heatmaps(model, img, box) -> tuple:
     return [s[0].cpu().numpy() for s in stacks], crop
 
 
-def draw(img, results, links, stacks, crop) -> np.ndarray:
-    img = img.copy()
+def draw_people(model, img, results) -> np.ndarray:
+    """Skeletons, keypoints and boxes drawn by MMPose's PoseLocalVisualizer
+    with the dataset's colours; each person's mean keypoint score beside
+    its box."""
+    from mmpose.structures import merge_data_samples
+    from mmpose.visualization import PoseLocalVisualizer
+    vis = PoseLocalVisualizer(radius=4, line_width=2)
+    vis.set_dataset_meta(model.dataset_meta)
+    rgb = img[..., ::-1].copy()
+    vis.add_datasample('people', rgb, merge_data_samples(results),
+                       draw_gt=False, draw_bbox=True, draw_heatmap=False,
+                       kpt_thr=0.0, show=False)
+    out = vis.get_image()
     for r in results:
-        kpts = r.pred_instances.keypoints[0]
-        for a, b in links:
-            cv2.line(img, tuple(map(int, kpts[a])), tuple(map(int, kpts[b])),
-                     (0, 0, 255), 2, cv2.LINE_AA)
-        for x, y in kpts:
-            cv2.circle(img, (int(x), int(y)), 3, (0, 255, 255), -1)
+        x1, y1 = r.pred_instances.bboxes[0][:2]
+        score = float(np.mean(r.pred_instances.keypoint_scores[0]))
+        cv2.putText(out, f'{score:.2f}', (int(x1) + 2, int(y1) + 16),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2,
+                    cv2.LINE_AA)
+    return out[..., ::-1]
+
+
+def heatmap_panel(stacks, crop, names) -> np.ndarray:
+    """Every stack's heatmaps (max over joints) over the network's input
+    crop, one tile per stack, each joint's peak labelled with its name, and
+    a colour bar of the heatmap values (one scale for all stacks)."""
+    top = max(float(hm.max()) for hm in stacks)
+    low = min(float(hm.min()) for hm in stacks)
     tiles = []
     for i, hm in enumerate(stacks):
-        heat = hm.max(0)
-        heat = (255 * (heat - heat.min()) / (np.ptp(heat) + 1e-6))
-        heat = cv2.applyColorMap(heat.astype(np.uint8), cv2.COLORMAP_JET)
+        heat = 255 * (hm.max(0) - low) / (top - low + 1e-6)
+        heat = cv2.applyColorMap(heat.clip(0, 255).astype(np.uint8),
+                                 cv2.COLORMAP_JET)
         heat = cv2.resize(heat, crop.shape[1::-1])
         tile = cv2.addWeighted(crop, 0.4, heat, 0.6, 0)
+        sy, sx = crop.shape[0] / hm.shape[1], crop.shape[1] / hm.shape[2]
+        for k, name in enumerate(names):
+            y, x = np.unravel_index(np.argmax(hm[k]), hm[k].shape)
+            cv2.putText(tile, name, (int(x * sx), int(y * sy)),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.3, (255, 255, 255), 1,
+                        cv2.LINE_AA)
         cv2.putText(tile, f'stack {i + 1}', (4, 16), cv2.FONT_HERSHEY_SIMPLEX,
                     0.5, (255, 255, 255), 1, cv2.LINE_AA)
         tiles.append(tile)
-    panel = np.hstack(tiles)
-    scale = panel.shape[1] / img.shape[1]
-    top = cv2.resize(img, (panel.shape[1], int(img.shape[0] * scale)))
+    h = crop.shape[0]
+    ramp = np.linspace(255, 0, h).astype(np.uint8)[:, None].repeat(12, 1)
+    bar = np.zeros((h, 56, 3), np.uint8)
+    bar[:, :12] = cv2.applyColorMap(ramp, cv2.COLORMAP_JET)
+    for y, value in ((10, top), (h - 4, low)):
+        cv2.putText(bar, f'{value:.2f}', (14, y), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.33, (255, 255, 255), 1, cv2.LINE_AA)
+    return np.hstack([*tiles, bar])
+
+
+def draw(model, img, results, stacks, crop) -> np.ndarray:
+    """The people on top, scaled to the width of the heatmap panel below."""
+    meta = model.dataset_meta
+    names = [meta['keypoint_id2name'][i] for i in range(meta['num_keypoints'])]
+    panel = heatmap_panel(stacks, crop, names)
+    people = draw_people(model, img, results)
+    scale = panel.shape[1] / people.shape[1]
+    top = cv2.resize(people, (panel.shape[1], int(people.shape[0] * scale)))
     return np.vstack([top, panel])
 
 
@@ -130,8 +170,7 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     stem = osp.splitext(osp.basename(args.image))[0]
     png = osp.join(args.out_dir, f'{stem}_pose.png')
-    cv2.imwrite(png, draw(img, results, model.dataset_meta['skeleton_links'],
-                          stacks, crop))
+    cv2.imwrite(png, draw(model, img, results, stacks, crop))
     people = [dict(bbox_xyxy=box.tolist(),
                    keypoints=r.pred_instances.keypoints[0].tolist(),
                    keypoint_scores=r.pred_instances.keypoint_scores[0].tolist())

@@ -50,6 +50,11 @@ fi
 # and from 80.9 on importing it prints a UserWarning on every run.
 $PIP "setuptools>=77,<80.9" "$NUMPY"
 $PIP --no-deps "mmdet==3.3.0" "mmpose==1.3.2"
+# openmim for `mim train mmpose CONFIG`, without its opendatalab/openxlab
+# requirement: openxlab pins setuptools 60 (torch needs >= 77) and mim's
+# train/test commands never import it.
+$PIP --no-deps "openmim==0.3.9" model-index ordered-set
+$PIP "$NUMPY" click colorama rich tabulate requests
 # xtcocotools 1.14.3 from source: its _mask.pyx names np.NPY_OWNDATA, which
 # numpy 2's Cython declarations no longer have (NPY_ARRAY_OWNDATA), so the
 # compiled module looks it up at run time and mask.decode fails

@@ -23,7 +23,8 @@ def test_infer_on_real_mpii_image_with_random_weights(tmp_path):
     assert 'random weights' in r.stderr  # the warning
     png = cv2.imread(str(tmp_path / '005808361_pose.png'))
     # top: the image scaled to the panel width; bottom: 2 stacks of 256x256
-    assert png.shape[1] == 2 * 256 and png.shape[0] > 256
+    # (plus a 56-pixel colour bar)
+    assert png.shape[1] == 2 * 256 + 56 and png.shape[0] > 256
     out = json.loads((tmp_path / '005808361_keypoints.json').read_text())
     person = out['people'][0]
     assert len(person['keypoints']) == len(out['keypoint_names']) == 16

@@ -121,6 +121,20 @@ def test_browse_dataset_and_get_flops(small, tmp_path):
     assert 'Flops' in out and 'Params' in out
 
 
+def test_mim_train_mmpose(small, tmp_path):
+    """openmim's `mim train mmpose CONFIG` (MMPose's train.py underneath)."""
+    import shutil
+    cfg, _, _ = small
+    mim = shutil.which('mim', path=os.path.dirname(sys.executable))
+    assert mim, 'openmim is part of the environment (tools/setup_env.sh)'
+    r = subprocess.run([mim, 'train', 'mmpose', str(cfg), '--work-dir',
+                        str(tmp_path / 'work'), '-y'], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'Training finished successfully' in r.stdout + r.stderr
+    assert (tmp_path / 'work' / 'epoch_1.pth').is_file()
+
+
 def test_numpy_is_below_2_4_and_what_2_4_breaks_works():
     """numpy 2.4 breaks MMPose's visualizer (draw_circles) and xtcocotools'
     mask.decode; the environment pins numpy<2.4 and both must work."""
