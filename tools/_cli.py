@@ -3,6 +3,7 @@ loading the config with the flags applied, checking config, data and
 checkpoint before a run, and one clear line for a failure (the full
 traceback kept in a file). ``tools/*.py`` import it as ``_cli`` (Python puts
 the script's folder first on ``sys.path``)."""
+import argparse
 import gc
 import logging
 import os
@@ -98,15 +99,19 @@ def add_mmpose_args(parser, train: bool) -> None:
 
 def load_config(args, tool: str):
     """``Config.fromfile`` (which imports hg_plugin through custom_imports),
-    then MMPose's own ``merge_args`` of tools/``tool``.py (work dir,
-    launcher, resume, visualisation, dump, ``--cfg-options``...), then the
-    CPU adaptations."""
+    ``--cfg-options``, then MMPose's own ``merge_args`` of tools/``tool``.py
+    (work dir, launcher, resume, visualisation, dump...), then the CPU
+    adaptations. (MMPose merges ``--cfg-options`` last, which makes
+    ``--no-validate`` with options on ``val_dataloader`` fail.)"""
     from mmengine.config import Config
     if not osp.isfile(args.config):
         sys.exit(f'error: config not found: {args.config}')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:  # first, so that e.g. --no-validate can drop
+        cfg.merge_from_dict(args.cfg_options)  # the val_dataloader they set
     try:
-        cfg = mmpose_tool(tool).merge_args(cfg, args)
+        cfg = mmpose_tool(tool).merge_args(
+            cfg, argparse.Namespace(**dict(vars(args), cfg_options=None)))
     except (AssertionError, ValueError) as e:  # MMPose's own flag checks
         sys.exit(f'error: {e}')
     adapt_cfg_to_device(cfg)

@@ -51,7 +51,7 @@ def test_infer_reads_coco_detections(tmp_path):
     assert len(out['people']) == len(dets) >= 1
     assert all(len(p['keypoints']) == 17 for p in out['people'])
     png = cv2.imread(str(tmp_path / '000000000785_pose.png'))
-    assert png.shape[1] == 8 * 192  # 8 stacks side by side
+    assert png.shape[1] == 8 * 192 + 56  # 8 stacks side by side, colour bar
 
 
 def test_infer_bad_bbox_is_one_line(tmp_path):
