@@ -121,25 +121,24 @@ def _default(module_type: str, arg: str):
     return None if param is None else param.default
 
 
+def _each_dict(node):
+    """Every dict inside a config value, outermost first."""
+    if isinstance(node, dict):
+        yield node
+        for v in node.values():
+            yield from _each_dict(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _each_dict(v)
+
+
 def _codecs(cfg: Config) -> List[dict]:
     """Every codec dict in the config (heads' decoders, GenerateTarget
-    encoders), found by walking it."""
+    encoders)."""
     from mmpose.registry import KEYPOINT_CODECS
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if 'input_size' in node and isinstance(node.get('type'), str) \
-                    and KEYPOINT_CODECS.get(node['type']) is not None:
-                found.append(node)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, (list, tuple)):
-            for v in node:
-                walk(v)
-
-    walk(cfg._cfg_dict.to_dict())
-    return found
+    return [d for d in _each_dict(cfg._cfg_dict.to_dict())
+            if 'input_size' in d and isinstance(d.get('type'), str)
+            and KEYPOINT_CODECS.get(d['type']) is not None]
 
 
 def _replace(node, old: dict, new: dict):
@@ -169,35 +168,25 @@ def _pretrained(node, key: str):
 
 def _single_level_targets(node, codec: dict) -> bool:
     """GenerateTarget with a list of encoders (multi-stage heads) -> one
-    encoder, ``codec``."""
+    encoder, ``codec``, in place."""
     changed = False
-    if isinstance(node, dict):
-        if node.get('type') == 'GenerateTarget' and isinstance(
-                node.get('encoder'), (list, tuple)):
-            node['encoder'] = copy.deepcopy(codec)
-            node.pop('multilevel', None)
+    for d in list(_each_dict(node)):
+        if d.get('type') == 'GenerateTarget' and isinstance(
+                d.get('encoder'), (list, tuple)):
+            d['encoder'] = copy.deepcopy(codec)
+            d.pop('multilevel', None)
             changed = True
-        for v in node.values():
-            changed |= _single_level_targets(v, codec)
-    elif isinstance(node, list):
-        for v in node:
-            changed |= _single_level_targets(v, codec)
     return changed
 
 
 def _set_size_factor(node, factor: int) -> bool:
+    """BottomupResize size factors -> multiples of ``factor``, in place."""
     changed = False
-    if isinstance(node, dict):
-        if node.get('type') == 'BottomupResize':
-            old = node.get('size_factor', 32)
-            if old % factor:
-                node['size_factor'] = factor * max(1, old // factor)
-                changed = True
-        for v in node.values():
-            changed |= _set_size_factor(v, factor)
-    elif isinstance(node, list):
-        for v in node:
-            changed |= _set_size_factor(v, factor)
+    for d in list(_each_dict(node)):
+        old = d.get('size_factor', 32)
+        if d.get('type') == 'BottomupResize' and old % factor:
+            d['size_factor'] = factor * max(1, old // factor)
+            changed = True
     return changed
 
 
