@@ -6,6 +6,12 @@ _base_ = [
     'td-hm_hourglass52_8xb32-210e_coco-wholebody-hand-256x256.py'
 ]
 custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
+# hg_plugin's checks (one line naming the key to fix) and checkpoints that
+# torch loads weights-only with nothing allowlisted
+custom_hooks = [
+    dict(type='ConfigCheckHook'),
+    dict(type='WeightsOnlyCheckpointHook')
+]
 
 num_stacks = 2
 num_keypoints = 21

@@ -7,6 +7,12 @@ _base_ = [
     'td-hm_res50_8xb64-210e_coco-wholebody-256x192.py'
 ]
 custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
+# hg_plugin's checks (one line naming the key to fix) and checkpoints that
+# torch loads weights-only with nothing allowlisted
+custom_hooks = [
+    dict(type='ConfigCheckHook'),
+    dict(type='WeightsOnlyCheckpointHook')
+]
 
 num_stacks = 2
 num_keypoints = 133
