@@ -32,7 +32,7 @@ YOLOX-Pose, ED-Pose, RTMW) cannot take a single 1/4-resolution backbone:
 """
 import copy
 import os.path as osp
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 from mmengine.config import Config
 

@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,13 @@ def sample_dir(name: str) -> Path:
     path = DATA / name
     assert path.is_dir(), f'{path} is missing from this checkout'
     return path
+
+
+def env_without_weights_only_escape() -> dict:
+    """This process's environment minus torch's TORCH_FORCE_* switches, so
+    that a subprocess loads checkpoints with torch's own defaults."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith('TORCH_FORCE')}
 
 
 def mpii_records():

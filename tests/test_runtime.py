@@ -15,7 +15,7 @@ import torch
 import hg_plugin
 from hg_plugin import runtime
 from hg_plugin.weights import safe_load
-from tests.conftest import REPO
+from tests.conftest import REPO, env_without_weights_only_escape
 
 
 class Payload:
@@ -42,8 +42,7 @@ def test_import_leaves_torch_load_and_its_default_alone():
             '"weights_only"].default is None\n'
             'assert torch.serialization._default_to_weights_only(None)\n'
             'print("ok")')
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith('TORCH_FORCE')}
+    env = env_without_weights_only_escape()
     r = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and 'ok' in r.stdout, r.stderr

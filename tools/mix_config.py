@@ -84,7 +84,7 @@ def sweep(select_all: bool, feat_channels: int, stacks: int):
 def report(rows, select_all: bool) -> str:
     count = {s: sum(r['status'] == s for r in rows)
              for s in ('ok', 'unsupported', 'failed')}
-    lines = [f'# Hourglass swapped into MMPose\'s shipped 2D configs',
+    lines = ['# Hourglass swapped into MMPose\'s shipped 2D configs',
              '',
              f'{"Every config" if select_all else "One config per distinct (dataset, codec, head, neck)"}'
              f': {len(rows)} configs - {count["ok"]} trained one synthetic '

@@ -13,15 +13,15 @@ import mmpose
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, mpii_cfg_options, sample_dir
+from tests.conftest import (REPO, env_without_weights_only_escape,
+                            mpii_cfg_options, sample_dir)
 
 MIM = Path(mmpose.__file__).parent / '.mim'
 IMAGE = sample_dir('mpii') / '005808361.jpg'
 
 
 def run(*args, cwd=REPO):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith('TORCH_FORCE')}  # no weights_only escape
+    env = env_without_weights_only_escape()
     return subprocess.run([sys.executable, *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True,
                           timeout=600)

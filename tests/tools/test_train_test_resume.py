@@ -7,7 +7,8 @@ from pathlib import Path
 import mmpose
 import torch
 
-from tests.conftest import REPO, mpii_cfg_options
+from tests.conftest import (REPO, env_without_weights_only_escape,
+                            mpii_cfg_options)
 
 SMALL = [
     'model.backbone.feat_channels=32', 'train_dataloader.batch_size=2',
@@ -63,7 +64,6 @@ def test_checkpoints_load_weights_only_without_the_plugin(mpii_root, tmp_path):
     nothing allowlisted (a process that never imports hg_plugin), so MMPose's
     own publish_model.py works on torch >= 2.6 without an environment
     variable, and MMPose's own test.py evaluates the published file."""
-    import os
     work = tmp_path / 'work'
     cfg = REPO / 'configs' / 'hg2_mpii_256.py'
     r = run('tools/train.py', cfg, '--work-dir', work, '--no-validate',
@@ -76,8 +76,7 @@ def test_checkpoints_load_weights_only_without_the_plugin(mpii_root, tmp_path):
             'c = torch.load(sys.argv[1])\n'
             'assert "hg_plugin" not in sys.modules\n'
             'print(sorted(c))')
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith('TORCH_FORCE')}
+    env = env_without_weights_only_escape()
     r = subprocess.run([sys.executable, '-c', code, str(ckpt)], env=env,
                        cwd=tmp_path, capture_output=True, text=True,
                        timeout=300)
