@@ -11,6 +11,7 @@ import torch
 from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor, nn
+from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
 
 
@@ -107,8 +108,15 @@ class StackedHourglass(BaseModule):
             The last stack is not checkpointed: its backward comes first, so
             recomputing it would only cost time. Default: False.
         channels_last (bool): Keep weights and activations in channels-last
-            memory format (faster convolutions on tensor cores and oneDNN).
-            Default: False.
+            memory format: the same numbers, faster convolutions on tensor
+            cores and oneDNN (and what the reference code runs without
+            saying so: it permutes an NHWC batch). Default: True.
+        merge (str): How the next stack's input is computed: ``'sum'``,
+            ``x + merge_features(f) + merge_preds(h)`` as written in the
+            paper, or ``'concat'``, the same function as one 1x1 conv on
+            ``cat(f, h)`` with the two convs' weights side by side (one
+            kernel, one output pass; same parameters and checkpoints).
+            Default: 'concat'.
         init_cfg (dict, optional): Initialization config. Default: None,
             i.e. PyTorch's defaults, as in the reference implementations.
 
@@ -127,7 +135,8 @@ class StackedHourglass(BaseModule):
                  out_type: str = 'heatmaps',
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 channels_last: bool = False,
+                 channels_last: bool = True,
+                 merge: str = 'concat',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         for name, value in (('num_stacks', num_stacks), ('depth', depth),
@@ -141,7 +150,11 @@ class StackedHourglass(BaseModule):
         if out_type not in ('heatmaps', 'features'):
             raise ValueError("StackedHourglass: `out_type` must be "
                              f"'heatmaps' or 'features', got {out_type!r}")
+        if merge not in ('sum', 'concat'):
+            raise ValueError("StackedHourglass: `merge` must be 'sum' or "
+                             f"'concat', got {merge!r}")
         self.num_stacks, self.depth, self.out_type = num_stacks, depth, out_type
+        self.merge_impl = merge
         self.norm_eval, self.with_cp = norm_eval, with_cp
         self.channels_last = channels_last
         f, k = feat_channels, num_keypoints
@@ -203,8 +216,14 @@ class StackedHourglass(BaseModule):
               heatmaps: Tensor) -> Tensor:
         """Input of stack ``i + 1``: ``x + merge_features(features) +
         merge_preds(heatmaps)`` (heatmap re-injection)."""
-        merged = self.merge_features[i](features)
-        merged += self.merge_preds[i](heatmaps)
+        mf, mp = self.merge_features[i], self.merge_preds[i]
+        if self.merge_impl == 'concat':
+            merged = F.conv2d(torch.cat((features, heatmaps), 1),
+                              torch.cat((mf.weight, mp.weight), 1),
+                              mf.bias + mp.bias)
+        else:
+            merged = mf(features)
+            merged += mp(heatmaps)
         return x + merged
 
     def _stack_and_merge(self, i: int, x: Tensor):

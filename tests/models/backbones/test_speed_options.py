@@ -11,11 +11,13 @@ from hg_plugin.models.backbones import stacked_hourglass as sh
 
 
 def pair(common=(), **option):
+    """The paper's layout as written (NCHW, summed merge) and the same
+    weights with ``option``."""
     torch.manual_seed(0)
     args = dict(num_stacks=3, num_keypoints=4, feat_channels=16, depth=2,
-                **dict(common))
+                channels_last=False, merge='sum', **dict(common))
     plain = StackedHourglass(**args)
-    other = StackedHourglass(**args, **option)
+    other = StackedHourglass(**{**args, **option})
     other.load_state_dict(plain.state_dict())
     return plain.train(), other.train()
 
@@ -123,3 +125,51 @@ def test_torch_compile_with_cp_same_grads_and_bn_statistics():
     plain, cp = pair(with_cp=True)
     cp.forward = torch.compile(cp.forward, backend='aot_eager')
     assert_same(step(plain, X), step(cp, X), tol=1e-6)
+
+
+def test_fast_layout_is_the_default():
+    net = StackedHourglass(num_stacks=2, num_keypoints=3, feat_channels=8,
+                           depth=1)
+    assert net.channels_last and net.merge_impl == 'concat'
+    assert net.pre[0][0].weight.is_contiguous(
+        memory_format=torch.channels_last)
+
+
+def test_concat_merge_same_outputs_and_grads():
+    """One conv on cat(f, h) is x + merge_features(f) + merge_preds(h):
+    the same outputs, and the gradients of both convs' own parameters."""
+    plain, cat = pair(merge='concat')
+    plain, cat = plain.double(), cat.double()
+    assert_same(step(plain, X.double()), step(cat, X.double()), tol=1e-9)
+    assert set(plain.state_dict()) == set(cat.state_dict())
+
+
+def test_merge_is_checked():
+    with pytest.raises(ValueError, match="`merge` must be 'sum' or 'concat'"):
+        StackedHourglass(merge='add')
+
+
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_fold_batchnorm_same_inference_outputs(channels_last):
+    from hg_plugin.models.utils import fold_batchnorm
+    plain, _ = pair()
+    plain.train()
+    for _ in range(3):  # running statistics away from their initial values
+        plain(X * 2 + 1)
+    for m in plain.modules():  # and affine parameters away from (1, 0)
+        if isinstance(m, torch.nn.BatchNorm2d):
+            torch.nn.init.uniform_(m.weight, 0.5, 1.5)
+            torch.nn.init.uniform_(m.bias, -0.5, 0.5)
+    plain = plain.double().eval()
+    folded = copy.deepcopy(plain)
+    if channels_last:
+        folded.to(memory_format=torch.channels_last)
+    n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    n_res = sum(isinstance(m, sh.Residual) for m in plain.modules())
+    # bn2 + bn3 of every residual, the stem's and each stack's conv-BN
+    assert fold_batchnorm(folded) == 2 * n_res + 1 + 3
+    left = sum(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert left == n_bn - (2 * n_res + 4) == n_res  # only bn1 (pre-act.)
+    with torch.no_grad():
+        for a, b in zip(plain(X.double()), folded(X.double())):
+            torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10)
