@@ -144,12 +144,18 @@ def add_speed_args(parser, train: bool) -> None:
     """``--amp``, ``--channels-last``, ``--compile`` (and for training
     ``--with-cp``, ``--stagewise-backward``); see :func:`apply_speed_args`."""
     parser.add_argument(
+        '--preset', choices=['fast'],
+        help='fast: channels-last + mixed precision in the device\'s dtype + '
+        'torch.compile, each where it pays on this device '
+        '(hg_plugin.presets; the chosen keys are logged)')
+    parser.add_argument(
         '--amp', nargs='?', const='auto', choices=['auto', 'fp16', 'bf16'],
         help='mixed precision (AmpOptimWrapper for training, autocast for '
         'evaluation); auto = fp16 on CUDA, bf16 on the CPU')
     parser.add_argument('--channels-last', action='store_true',
-                        help='channels-last memory format (StackedHourglass '
-                        'backbones: model.backbone.channels_last=True)')
+                        help='channels-last memory format (StackedHourglass: '
+                        'model.backbone.channels_last=True, its default; '
+                        'other backbones: ChannelsLastHook)')
     parser.add_argument('--compile', nargs='?', const='inductor',
                         metavar='BACKEND',
                         help='torch.compile backbone, neck and head '
@@ -172,6 +178,10 @@ def apply_speed_args(cfg, args, train: bool) -> None:
     keys work from a config file or ``--cfg-options``)."""
     import torch
     backbone = cfg.model.get('backbone', {})
+    if getattr(args, 'preset', None):
+        from hg_plugin.presets import apply_preset
+        said = apply_preset(cfg, args.preset, train=train)
+        print(f'--preset {args.preset}: ' + ', '.join(said))
     if args.amp:
         dtype = {'fp16': 'float16', 'bf16': 'bfloat16'}.get(args.amp) or (
             'float16' if torch.cuda.is_available() else 'bfloat16')
@@ -183,17 +193,18 @@ def apply_speed_args(cfg, args, train: bool) -> None:
             if cfg.get(loop) is not None and cfg[loop].get(
                     'type', 'ValLoop') in ('ValLoop', 'TestLoop'):
                 cfg[loop].fp16 = True  # mmengine: autocast, default dtype
-    flags = [('channels_last', args.channels_last)]
-    if train:
-        flags.append(('with_cp', args.with_cp))
-    for key, wanted in flags:
-        if wanted:
-            if backbone.get('type') != 'StackedHourglass':
-                sys.exit(f'error: --{key.replace("_", "-")} needs a '
-                         f'StackedHourglass backbone (model.backbone.type is '
-                         f'{backbone.get("type")!r})')
-            backbone[key] = True
     hooks = []
+    ours = backbone.get('type') == 'StackedHourglass'
+    if args.channels_last:
+        if ours:
+            backbone['channels_last'] = True
+        else:
+            hooks.append(dict(type='ChannelsLastHook'))
+    if train and args.with_cp:
+        if not ours:
+            sys.exit('error: --with-cp needs a StackedHourglass backbone '
+                     f'(model.backbone.type is {backbone.get("type")!r})')
+        backbone['with_cp'] = True
     if args.compile:
         hooks.append(dict(type='CompileNetworkHook', backend=args.compile))
     if args.allow_checkpoint_global:

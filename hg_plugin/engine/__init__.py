@@ -1,4 +1,5 @@
-from .amp_optim_wrapper import DeviceAmpOptimWrapper
+from .amp_optim_wrapper import DeviceAmpOptimWrapper, amp_dtype_for
+from .channels_last_hook import ChannelsLastHook
 from .checkpoint_globals_hook import AllowCheckpointGlobalsHook
 from .compile_hook import CompileNetworkHook, compile_network
 from .config_check_hook import ConfigCheckHook
@@ -7,7 +8,7 @@ from .nonfinite_loss_hook import StopOnNonFiniteLossHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
-    'AllowCheckpointGlobalsHook', 'CompileNetworkHook', 'ConfigCheckHook',
+    'AllowCheckpointGlobalsHook', 'ChannelsLastHook', 'CompileNetworkHook', 'ConfigCheckHook',
     'DeviceAmpOptimWrapper', 'RepairLastCheckpointHook',
-    'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'compile_network'
+    'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'amp_dtype_for', 'compile_network'
 ]

@@ -6,6 +6,15 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmpose.registry import OPTIM_WRAPPERS
 
 
+def amp_dtype_for(device: str) -> str:
+    """The autocast dtype that suits ``device``: bfloat16 on a GPU that has
+    it (Ampere and later: fp32's range, no loss scaling) else float16;
+    bfloat16 on the CPU (its only autocast dtype)."""
+    if device == 'cuda' and not torch.cuda.is_bf16_supported():
+        return 'float16'
+    return 'bfloat16'
+
+
 @OPTIM_WRAPPERS.register_module()
 class DeviceAmpOptimWrapper(AmpOptimWrapper):
     """MMEngine's ``AmpOptimWrapper`` where there is an accelerator; on a
@@ -13,10 +22,14 @@ class DeviceAmpOptimWrapper(AmpOptimWrapper):
     the loss scaler disabled, which bfloat16 does not need. fp16 on the CPU
     is refused with a message.
 
-    Args: as ``AmpOptimWrapper`` (``loss_scale``, ``dtype``, ...).
+    Args: as ``AmpOptimWrapper`` (``loss_scale``, ``dtype``, ...), and
+    ``dtype='auto'``: :func:`amp_dtype_for` the device.
     """
 
     def __init__(self, loss_scale='dynamic', dtype=None, **kwargs):
+        if dtype == 'auto':
+            dtype = amp_dtype_for(
+                'cuda' if torch.cuda.is_available() else 'cpu')
         if torch.cuda.is_available():
             super().__init__(loss_scale=loss_scale, dtype=dtype, **kwargs)
             return

@@ -71,3 +71,13 @@ def test_eager_compile_with_cp_is_one_line(mpii_root, tmp_path):
     assert last.startswith('error: ') and \
         "compile backend 'eager' runs checkpointed stacks" in last
     assert not list(tmp_path.glob('*.pth'))
+
+
+def test_preset_fast_trains_and_says_what_it_chose(mpii_root, tmp_path):
+    r = run('tools/train.py', CFG, '--work-dir', tmp_path, '--preset',
+            'fast', '--no-validate', *options(mpii_root, 1))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    line = next(s for s in r.stdout.splitlines()
+                if s.startswith('--preset fast: '))
+    assert 'channels-last memory format' in line
+    assert len(losses(r.stdout)) == 3

@@ -1,0 +1,75 @@
+"""--preset fast: which config keys it sets on each device (timings are the
+benchmark's, tools/benchmark.py)."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from hg_plugin import config_path
+from hg_plugin.presets import apply_preset, fast_settings
+
+ZOO_RES50 = ('.mim/configs/body_2d_keypoint/topdown_heatmap/mpii/'
+             'td-hm_res50_8xb64-210e_mpii-256x256.py')
+
+
+def hook_types(cfg):
+    return [h['type'] for h in cfg.custom_hooks]
+
+
+def test_fast_on_cuda_is_amp_compile_channels_last(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
+    cfg = Config.fromfile(config_path('hg8_mpii_256.py'))
+    said = apply_preset(cfg, 'fast', device='cuda')
+    assert cfg.model.backbone.channels_last is True
+    assert cfg.optim_wrapper.type == 'DeviceAmpOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    assert cfg.val_cfg.fp16 and cfg.test_cfg.fp16
+    assert hook_types(cfg).count('CompileNetworkHook') == 1
+    assert 'ChannelsLastHook' not in hook_types(cfg)  # the backbone does it
+    assert len(said) == 3
+    # applying it twice adds nothing
+    apply_preset(cfg, 'fast', device='cuda')
+    assert hook_types(cfg).count('CompileNetworkHook') == 1
+
+
+def test_fast_on_a_gpu_without_bf16_is_fp16(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: False)
+    assert fast_settings('cuda')['amp'] == 'float16'
+
+
+@pytest.mark.parametrize('amx', [False, True])
+def test_fast_on_cpu_keeps_only_what_pays(monkeypatch, amx):
+    monkeypatch.setattr(torch.cpu, '_is_amx_tile_supported', lambda: amx,
+                        raising=False)
+    cfg = Config.fromfile(config_path('hg8_mpii_256.py'))
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    said = apply_preset(cfg, 'fast', device='cpu')
+    assert 'CompileNetworkHook' not in hook_types(cfg)
+    if amx:
+        assert cfg.optim_wrapper.dtype == 'bfloat16'
+    else:
+        assert cfg.optim_wrapper.get('type', 'OptimWrapper') == wrapper
+        assert any('without AMX' in s for s in said)
+
+
+def test_fast_on_another_backbone_uses_the_channels_last_hook():
+    import mmpose
+    from pathlib import Path
+    cfg = Config.fromfile(Path(mmpose.__file__).parent / ZOO_RES50)
+    apply_preset(cfg, 'fast', device='cuda')
+    assert 'ChannelsLastHook' in hook_types(cfg)
+
+
+def test_unknown_preset_is_refused():
+    with pytest.raises(ValueError, match="unknown preset 'fastest'"):
+        apply_preset(Config(dict(model=dict())), 'fastest')
+
+
+def test_channels_last_hook_converts_any_model():
+    from hg_plugin.engine import ChannelsLastHook
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU())
+    ChannelsLastHook().before_run(SimpleNamespace(model=model))
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    out = model(torch.randn(1, 3, 8, 8))
+    assert out.is_contiguous(memory_format=torch.channels_last)
