@@ -51,8 +51,34 @@ MODELS = {
     'hrnet-w32-mpii':
     (ZOO + 'mpii/td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py', 'zoo'),
 }
-VARIANTS = ('amp-bf16', 'amp-fp16', 'channels_last', 'compile', 'with_cp',
-            'stagewise')
+# Variants: the config as shipped ('plain'), the one-flag preset ('fast',
+# hg_plugin.presets for the device) and channels-last + AMP ('cl-amp') for
+# every model, so comparisons are at equal settings; for hg8 also each
+# option on its own. Keys: ours = StackedHourglass arguments; amp = autocast
+# dtype ('auto': the device's); nhwc = feed an NHWC batch permuted to NCHW
+# (as the reference code feeds its network); fold_bn / onnx / cuda_graph
+# are inference-only.
+EVERY_MODEL = ('plain', 'fast', 'cl-amp')
+VARIANTS = {
+    'plain': {},
+    'fast': dict(preset='fast'),
+    'cl-amp': dict(channels_last=True, amp='auto'),
+    'nchw': dict(ours=dict(channels_last=False, merge='sum')),
+    'reference-layout': dict(ours=dict(channels_last=False, merge='sum'),
+                             nhwc=True),
+    'merge-sum': dict(ours=dict(merge='sum')),
+    'amp-bf16': dict(amp='bfloat16'),
+    'amp-fp16': dict(amp='float16', cuda_only=True),
+    'compile': dict(compile=True),
+    'fold-bn': dict(fold_bn=True, train=False),
+    'fold-bn-amp': dict(fold_bn=True, amp='auto', train=False),
+    'onnxruntime': dict(onnx=True, train=False),
+    'cuda-graph': dict(amp='auto', cuda_graph=True, train=False,
+                       cuda_only=True),
+    'with_cp': dict(ours=dict(with_cp=True), infer=False),
+    'stagewise': dict(stagewise=True, infer=False),
+}
+HG8_VARIANTS = [v for v in VARIANTS if v not in EVERY_MODEL]
 
 
 # ----------------------------------------------------------- in the worker
@@ -71,6 +97,20 @@ def config_path(config):
     return osp.join(get_installed_path(pkg), '.mim', 'configs', rel)
 
 
+def settings(variant, device):
+    """The variant's settings, with 'fast' and amp='auto' resolved."""
+    from hg_plugin.engine import amp_dtype_for
+    from hg_plugin.presets import fast_settings
+    s = dict(VARIANTS[variant])
+    if s.pop('preset', None):
+        fast = fast_settings(device)
+        s.update(channels_last=fast['channels_last'], amp=fast['amp'],
+                 compile=fast['compile'])
+    if s.get('amp') == 'auto':
+        s['amp'] = amp_dtype_for(device)
+    return s
+
+
 def build(name, variant, device):
     import torch
     from mmengine.config import Config
@@ -82,40 +122,33 @@ def build(name, variant, device):
     cfg = Config.fromfile(config_path(MODELS[name][0]))
     cfg.model.backbone.pop('init_cfg', None)  # no download, random weights
     ours = cfg.model.backbone.type == 'StackedHourglass'
-    if variant in ('with_cp', 'channels_last') and ours:
-        cfg.model.backbone[variant] = True
-    if variant == 'stagewise':
+    s = settings(variant, device)
+    if ours:
+        cfg.model.backbone.update(s.get('ours', {}))
+    if s.get('stagewise'):
         cfg.model.type = 'StagewiseTopdownPoseEstimator'
     model = REG.build(cfg.model).to(device)
-    if variant == 'channels_last' and not ours:
+    if s.get('channels_last'):  # what ChannelsLastHook does; ours: default
         model = model.to(memory_format=torch.channels_last)
+    if s.get('nhwc'):  # the reference code's input: NHWC batch, permuted
+        model.backbone.register_forward_pre_hook(
+            lambda mod, args: (args[0].permute(0, 2, 3, 1).contiguous()
+                               .permute(0, 3, 1, 2), ))
     return cfg, model
 
 
 def count_macs(model, size):
-    """Multiply-accumulates of every conv / transposed conv / linear layer."""
+    """Multiply-accumulates of the forward at batch 1, counted at the
+    operator level (convolutions, matrix products) by torch's FLOP counter:
+    half its FLOPs."""
     import torch
-    from torch import nn
-    total = []
-
-    def hook(mod, inp, out):
-        if isinstance(mod, nn.ConvTranspose2d):
-            total.append(inp[0].numel() * mod.out_channels // mod.groups *
-                         mod.kernel_size[0] * mod.kernel_size[1])
-        elif isinstance(mod, nn.Conv2d):
-            total.append(out.numel() * mod.in_channels // mod.groups *
-                         mod.kernel_size[0] * mod.kernel_size[1])
-        elif isinstance(mod, nn.Linear):
-            total.append(out.numel() * mod.in_features)
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear))]
+    from torch.utils.flop_counter import FlopCounterMode
     model.eval()
-    with torch.no_grad():
-        model(torch.zeros(1, 3, size[1], size[0]), None, mode='tensor')
-    for h in handles:
-        h.remove()
-    return sum(total)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, size[1], size[0],
+                          device=next(model.parameters()).device),
+              None, mode='tensor')
+    return counter.get_total_flops() // 2
 
 
 def timed(fn, warmup, repeat, sync):
@@ -148,74 +181,170 @@ def fake_batch(cfg, batch, device):
                         for _ in range(batch)], data_samples=samples)
 
 
+def onnx_runner(model, x):
+    """Export backbone + head (eval, BN folded by the exporter) and return
+    an onnxruntime session's run for ``x``'s shape."""
+    import tempfile
+
+    import onnxruntime as ort
+    import torch
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    from export_onnx import HeatmapNet
+    path = osp.join(tempfile.mkdtemp(), 'model.onnx')
+    net = HeatmapNet(model).eval()
+    torch.onnx.export(net, (x.contiguous(), ), path, input_names=['input'],
+                      dynamic_axes={'input': {0: 'batch'}}, opset_version=17,
+                      dynamo=False)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(path, opts,
+                                   providers=['CPUExecutionProvider'])
+    return lambda feed: session.run(None, {'input': feed})
+
+
+def cuda_graph_runner(net, x, amp_dtype):
+    """Capture one inference forward on the static input ``x``; replay."""
+    import torch
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream), torch.inference_mode(), torch.autocast(
+            'cuda', dtype=amp_dtype or torch.float32,
+            enabled=amp_dtype is not None):
+        for _ in range(3):
+            net(x)
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph), torch.inference_mode(), torch.autocast(
+            'cuda', dtype=amp_dtype or torch.float32,
+            enabled=amp_dtype is not None):
+        net(x)
+    return graph.replay
+
+
+def measure_inference(job, s, cfg, model, device, sync, amp_dtype):
+    import copy
+
+    import torch
+    size = cfg.codec['input_size']
+    model.eval()
+    if s.get('fold_bn'):
+        from hg_plugin.models.utils import fold_batchnorm
+        model = copy.deepcopy(model)
+        fold_batchnorm(model.backbone)
+        fold_batchnorm(model.head)
+    net = (lambda x: model(x, None, mode='tensor'))
+    fmt = (torch.channels_last if s.get('channels_last') else
+           torch.contiguous_format)
+    res = {}
+    for key, b in (('latency_ms', 1), ('infer_img_s', job['batch'])):
+        x = torch.randn(b, 3, size[1], size[0], device=device).contiguous(
+            memory_format=fmt)
+        if s.get('onnx'):
+            feed = x.numpy()
+            run = (lambda f, r=onnx_runner(model, x): r(f))
+            fn = (lambda run=run, feed=feed: run(feed))
+        elif s.get('cuda_graph'):
+            fn = cuda_graph_runner(net, x, amp_dtype)
+        else:
+            def fn(x=x):
+                with torch.inference_mode(), torch.autocast(
+                        device, dtype=amp_dtype or torch.float32,
+                        enabled=amp_dtype is not None):
+                    net(x)
+        t = timed(fn, job['warmup'] + 1, job['repeat'], sync)
+        res[key] = 1e3 * t if b == 1 else b / t
+    return res
+
+
+def measure_training(job, s, cfg, model, device, sync, amp_dtype):
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    cuda = device == 'cuda'
+    model.train()
+    optim = dict(cfg.optim_wrapper)
+    if amp_dtype is not None:
+        optim.update(type='DeviceAmpOptimWrapper', dtype=str(amp_dtype)[6:],
+                     loss_scale='dynamic')
+    wrapper = build_optim_wrapper(model, optim)
+    torch.manual_seed(1)  # same batch whatever ran before
+    data = fake_batch(cfg, job['train_batch'], device)
+    step = lambda: model.train_step(data, wrapper)  # noqa: E731
+    for _ in range(job['warmup']):  # grads and optimizer state exist now
+        step()
+    sync()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    else:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # reset VmHWM to the current resident size
+    t = timed(step, 0, job['repeat'], sync)
+    return dict(train_img_s=job['train_batch'] / t,
+                train_batch=job['train_batch'],
+                peak_mem_mib=(torch.cuda.max_memory_allocated() / 2**20
+                              if cuda else
+                              (rss_kib('VmHWM') - job['_base_rss']) / 1024))
+
+
 def worker(job):
     """Measure one (model, variant); returns a dict of numbers."""
     import torch
     device = job['device']
-    cuda = device == 'cuda'
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
     torch.manual_seed(0)  # same weights and data for every variant
-    base_rss = rss_kib()
+    job['_base_rss'] = rss_kib()
+    s = settings(job['variant'], device)
     cfg, model = build(job['model'], job['variant'], device)
     size = cfg.codec['input_size']
     res = dict(model=job['model'], variant=job['variant'],
                study=job.get('study', 'main'),
                input=f'{size[1]}x{size[0]}',
-               params_m=sum(p.numel() for p in model.parameters()) / 1e6)
-    variant = job['variant']
-    amp_dtype = {'amp-bf16': torch.bfloat16,
-                 'amp-fp16': torch.float16}.get(variant)
+               params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+               settings=s)
+    amp_dtype = getattr(torch, s['amp']) if s.get('amp') else None
     if job.get('macs', True):
         res['gmacs'] = count_macs(model, size) / 1e9
-    if variant == 'compile':  # as tools/train.py and tools/test.py do
+    if s.get('compile'):  # as CompileNetworkHook does
         from hg_plugin.engine import compile_network
         compile_network(model, True)
-    if job['infer']:
-        model.eval()
-        net = (lambda x: model(x, None, mode='tensor'))
-        fmt = (torch.channels_last if variant == 'channels_last' else
-               torch.contiguous_format)
-
-        def infer(b):
-            x = torch.randn(b, 3, size[1], size[0], device=device).contiguous(
-                memory_format=fmt)
-
-            def run():
-                with torch.inference_mode(), torch.autocast(
-                        device, dtype=amp_dtype or torch.float32,
-                        enabled=amp_dtype is not None):
-                    net(x)
-            return run
-
-        res['latency_ms'] = 1e3 * timed(infer(1), job['warmup'] + 1,
-                                        job['repeat'], sync)
-        res['infer_img_s'] = job['batch'] / timed(
-            infer(job['batch']), job['warmup'], job['repeat'], sync)
-    if job['train']:
-        from mmengine.optim import build_optim_wrapper
-        model.train()
-        optim = dict(cfg.optim_wrapper)
-        if amp_dtype is not None:
-            optim.update(type='AmpOptimWrapper', dtype=str(amp_dtype)[6:],
-                         loss_scale='dynamic')
-        wrapper = build_optim_wrapper(model, optim)
-        torch.manual_seed(1)  # same batch whatever ran before
-        data = fake_batch(cfg, job['train_batch'], device)
-        step = lambda: model.train_step(data, wrapper)  # noqa: E731
-        for _ in range(job['warmup']):  # grads and optimizer state exist now
-            step()
-        if cuda:
-            torch.cuda.reset_peak_memory_stats()
-        else:
-            with open('/proc/self/clear_refs', 'w') as f:
-                f.write('5')  # reset VmHWM to the current resident size
-        t = timed(step, 0, job['repeat'], sync)
-        res['train_img_s'] = job['train_batch'] / t
-        res['train_batch'] = job['train_batch']
-        res['peak_mem_mib'] = (torch.cuda.max_memory_allocated() / 2**20
-                               if cuda else
-                               (rss_kib('VmHWM') - base_rss) / 1024)
+    if job['infer'] and s.get('infer', True):
+        res.update(measure_inference(job, s, cfg, model, device, sync,
+                                     amp_dtype))
+    if job['train'] and s.get('train', True):
+        res.update(measure_training(job, s, cfg, model, device, sync,
+                                    amp_dtype))
     return res
+
+
+def data_worker(job):
+    """MMPose's top-down training pipeline of the MPII config (load +
+    flip/rotate/scale + affine + target + pack) on the real samples in
+    tests/data/mpii, in this one process: samples/s per DataLoader
+    worker."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import hg_plugin  # noqa: F401
+    from mmpose.registry import DATASETS
+    init_default_scope('mmpose')
+    cfg = Config.fromfile(config_path(MODELS['hg8'][0]))
+    root = osp.join(REPO, 'tests', 'data', 'mpii')
+    dataset = DATASETS.build(dict(
+        type='MpiiDataset', data_root=root, data_mode='topdown',
+        ann_file='test_mpii.json', data_prefix=dict(img=''),
+        pipeline=cfg.train_pipeline))
+    import cv2
+    import torch
+    torch.set_num_threads(1)  # as in a DataLoader worker (MMEngine sets
+    cv2.setNumThreads(0)      # OMP_NUM_THREADS=1 and cv2 threads 0 there)
+    n = job.get('samples', 200)
+    for i in range(10):
+        dataset[i % len(dataset)]
+    start = time.perf_counter()
+    for i in range(n):
+        dataset[i % len(dataset)]
+    rate = n / (time.perf_counter() - start)
+    return dict(model='data', variant='train pipeline', study='data',
+                samples_s=rate, records=len(dataset), samples=n)
 
 
 # ------------------------------------------------------------- the driver
@@ -255,14 +384,17 @@ def run_job(job, timeout):
 def jobs_for(args):
     common = dict(device=args.device, batch=args.batch, warmup=args.warmup,
                   repeat=args.repeat, train_batch=args.train_batch)
-    jobs = [dict(common, model=m, variant='plain', infer=True, train=True)
-            for m in args.models]
+    cuda = args.device == 'cuda'
+    jobs = []
+    for m in args.models:
+        for v in args.model_variants:
+            jobs.append(dict(common, model=m, variant=v, infer=True,
+                             train=True, macs=v == 'plain'))
     if 'hg8' in args.models:
         for v in args.variants:
-            if v == 'amp-fp16' and args.device == 'cpu':
-                continue  # CPU autocast is bfloat16 only
-            infer = v not in ('with_cp', 'stagewise')
-            jobs.append(dict(common, model='hg8', variant=v, infer=infer,
+            if VARIANTS[v].get('cuda_only') and not cuda:
+                continue
+            jobs.append(dict(common, model='hg8', variant=v, infer=True,
                              train=True, macs=False))
         if args.memory_batch > 0:  # the memory study
             jobs += [dict(common, model='hg8', variant=v, infer=False,
@@ -270,6 +402,9 @@ def jobs_for(args):
                           train_batch=args.memory_batch,
                           warmup=1, repeat=args.memory_repeat)
                      for v in ('plain', 'with_cp', 'stagewise')]
+    if args.data_samples > 0:
+        jobs.append(dict(model='data', variant='train pipeline',
+                         kind='data', samples=args.data_samples))
     return jobs
 
 
@@ -285,9 +420,10 @@ def ratio(v, ref):
 def write_reports(results, args, accuracy):
     import csv
     os.makedirs(args.out_dir, exist_ok=True)
-    keys = ['model', 'variant', 'study', 'input', 'params_m', 'gmacs', 'latency_ms',
-            'infer_img_s', 'train_batch', 'train_img_s', 'peak_mem_mib',
-            'accuracy_metric', 'accuracy', 'accuracy_source', 'error']
+    keys = ['model', 'variant', 'study', 'input', 'params_m', 'gmacs',
+            'latency_ms', 'infer_img_s', 'train_batch', 'train_img_s',
+            'peak_mem_mib', 'samples_s', 'accuracy_metric', 'accuracy',
+            'accuracy_source', 'settings', 'error']
     for r in results:
         acc = accuracy.get(r['model']) if (
             r['variant'], r.get('study')) == ('plain', 'main') else None
@@ -305,53 +441,108 @@ def write_reports(results, args, accuracy):
     def find(model, variant, study='main'):
         return next((r for r in results if r['model'] == model and
                      r['variant'] == variant and
-                     r.get('study', 'main') == study), {})
+                     r.get('study', 'main') == study and 'error' not in r),
+                    {})
 
-    ref = find('hg8', 'plain')
+    def errors(model, variant, study='main'):
+        return next((r['error'] for r in results if r['model'] == model and
+                     r['variant'] == variant and 'error' in r and
+                     r.get('study', 'main') == study), '')
+
+    def settings_text(v):
+        st = next((r['settings'] for r in results if r['variant'] == v and
+                   'settings' in r), None)
+        if st is None:
+            return ''
+        on = [k if v is True else f'{k}={v}' for k, v in st.items()
+              if v not in (None, False, {}) and k not in ('train', 'infer',
+                                                          'cuda_only')]
+        return ', '.join(on) or 'as configured'
+
+    shown = [v for v in EVERY_MODEL if any(r['variant'] == v for r in results)]
     lines = [f'Machine: {machine(args.device)}. Medians of {args.repeat} '
              f'runs after {args.warmup} warm-up; inference batch '
-             f'{args.batch}, training batch {args.train_batch}; ratios are '
-             'to hg8 (plain). Random weights, synthetic inputs.', '',
-             '| model | input | params (M) | GMACs | latency b1 (ms) | '
-             'infer img/s | train img/s | peak train mem (MiB) | accuracy |'
-             ' vs hg8: MACs | latency | infer | train | mem |',
-             '|' + '---|' * 15]
-    for r in results:
-        if r['variant'] != 'plain' or r.get('study') == 'memory' or \
-                'error' in r:
-            continue
-        acc = (f"{r['accuracy']:.3f} {r['accuracy_metric']} "
-               f"({r['accuracy_source']})" if r.get('accuracy') else '')
-        lines.append(
-            f"| {r['model']} | {r['input']} | {fmt(r['params_m'], 2)} | "
-            f"{fmt(r.get('gmacs'), 2)} | {fmt(r.get('latency_ms'))} | "
-            f"{fmt(r.get('infer_img_s'), 2)} | {fmt(r.get('train_img_s'), 2)}"
-            f" | {fmt(r.get('peak_mem_mib'), 0)} | {acc} | "
-            f"{ratio(r.get('gmacs'), ref.get('gmacs'))} | "
-            f"{ratio(r.get('latency_ms'), ref.get('latency_ms'))} | "
-            f"{ratio(r.get('infer_img_s'), ref.get('infer_img_s'))} | "
-            f"{ratio(r.get('train_img_s'), ref.get('train_img_s'))} | "
-            f"{ratio(r.get('peak_mem_mib'), ref.get('peak_mem_mib'))} |")
-    lines += ['', f'hg8 speed options (training batch {args.train_batch}; '
-              'ratios to plain hg8, >1 is faster / more memory):', '',
-              '| option | latency b1 (ms) | infer img/s | train img/s | '
-              'peak train mem (MiB) | latency | infer | train | mem |',
-              '|' + '---|' * 9]
-    for v in ('plain',) + VARIANTS:
+             f'{args.batch}, training batch {args.train_batch} (forward, '
+             'loss, backward, optimizer step of the config). Random weights,'
+             ' synthetic inputs; each row in its own process.', '']
+    for v in shown:
+        lines.append(f'- **{v}**: {settings_text(v)}')
+    head = '| model | params (M) | GMACs | accuracy |'
+    rule = '|---|---|---|---|'
+    for v in shown:
+        head += (f' {v}: latency b1 (ms) | {v}: train img/s | {v}: vs hg8 '
+                 'latency | train |')
+        rule += '---|---|---|---|'
+    lines += ['', 'Every model with the same settings (ratios to hg8 with '
+              'the same settings; latency <1 and train >1: faster than hg8):',
+              '', head, rule]
+    for m in [m for m in MODELS if any(r['model'] == m for r in results)]:
+        plain = find(m, 'plain')
+        acc = (f"{plain['accuracy']:.3f} {plain['accuracy_metric']} "
+               f"({plain['accuracy_source']})" if plain.get('accuracy')
+               else '')
+        row = (f"| {m} | {fmt(plain.get('params_m'), 2)} | "
+               f"{fmt(plain.get('gmacs'), 2)} | {acc} |")
+        for v in shown:
+            r, ref = find(m, v), find('hg8', v)
+            if not r:
+                row += f' {errors(m, v)[:60]} | | | |'
+                continue
+            row += (f" {fmt(r.get('latency_ms'))} | "
+                    f"{fmt(r.get('train_img_s'), 2)} | "
+                    f"{ratio(r.get('latency_ms'), ref.get('latency_ms'))} | "
+                    f"{ratio(r.get('train_img_s'), ref.get('train_img_s'))} |")
+        lines.append(row)
+    ref = find('hg8', 'plain')
+    lines += ['', 'hg8 options (ratios to plain hg8 = the shipped config; '
+              '>1 is faster / more memory):', '',
+              '| option | settings | latency b1 (ms) | infer img/s | '
+              'train img/s | peak train mem (MiB) | latency | infer | train '
+              '| mem |', '|' + '---|' * 10]
+    for v in [*EVERY_MODEL, *HG8_VARIANTS]:
         r = find('hg8', v)
         if not r:
-            continue
-        if 'error' in r:
-            lines.append(f"| {v} | {r['error']} |" + ' |' * 7)
+            if errors('hg8', v):
+                lines.append(f"| {v} | {errors('hg8', v)[:120]} |" + ' |' * 8)
             continue
         lines.append(
-            f"| {v} | {fmt(r.get('latency_ms'))} | "
+            f"| {v} | {settings_text(v)} | {fmt(r.get('latency_ms'))} | "
             f"{fmt(r.get('infer_img_s'), 2)} | {fmt(r.get('train_img_s'), 2)}"
             f" | {fmt(r.get('peak_mem_mib'), 0)} | "
             f"{ratio(ref.get('latency_ms'), r.get('latency_ms'))} | "
             f"{ratio(r.get('infer_img_s'), ref.get('infer_img_s'))} | "
             f"{ratio(r.get('train_img_s'), ref.get('train_img_s'))} | "
             f"{ratio(r.get('peak_mem_mib'), ref.get('peak_mem_mib'))} |")
+    pv, hg52 = find('hg8', 'reference-layout'), find('hourglass52-mpii',
+                                                      'cl-amp')
+    ours_fast = find('hg8', 'cl-amp')
+    summary = []
+    if pv and ref:
+        summary.append(
+            f"- hg8 as shipped vs the reference layout fed as its code feeds"
+            f" it (NHWC permuted): train step "
+            f"{ratio(pv.get('train_img_s'), ref.get('train_img_s'))} "
+            f"(<1: ours faster), batch-1 latency "
+            f"{ratio(ref.get('latency_ms'), pv.get('latency_ms'))}.")
+    if hg52 and ours_fast:
+        summary.append(
+            f"- Parity with MMPose's HG52 at channels-last + AMP: hg8 train "
+            f"step {ratio(hg52.get('train_img_s'), ours_fast.get('train_img_s'))}"
+            f" of HG52's, batch-1 latency "
+            f"{ratio(ours_fast.get('latency_ms'), hg52.get('latency_ms'))} of"
+            " HG52's (target: <= 1.00x).")
+    data = find('data', 'train pipeline', 'data')
+    if data:
+        need = find('hg8', 'fast') or ref
+        workers = (need.get('train_img_s', 0) / data['samples_s'])
+        summary.append(
+            f"- MMPose's MPII training pipeline (load, flip, rotate/scale, "
+            f"affine, 64x64 target, pack): {data['samples_s']:.0f} samples/s"
+            f" per worker process (one thread); hg8 `fast` training here "
+            f"consumes {need.get('train_img_s', 0):.1f} img/s, i.e. "
+            f"{workers:.2f} workers' worth.")
+    if summary:
+        lines += [''] + summary
     mem_ref = find('hg8', 'plain', 'memory')
     if mem_ref:
         lines += ['', f'hg8 training at batch {args.memory_batch} (activation'
@@ -360,15 +551,15 @@ def write_reports(results, args, accuracy):
                   '| mem vs plain |', '|---|---|---|---|---|']
         for v in ('plain', 'with_cp', 'stagewise'):
             r = find('hg8', v, 'memory')
-            if r and 'error' not in r:
+            if r:
                 lines.append(
                     f"| {v} | {fmt(r['train_img_s'], 2)} | "
                     f"{ratio(mem_ref.get('train_img_s'), r['train_img_s'])} | "
                     f"{fmt(r['peak_mem_mib'], 0)} | "
                     f"{ratio(r['peak_mem_mib'], mem_ref.get('peak_mem_mib'))}"
                     ' |')
-            elif r:
-                lines.append(f"| {v} | {r['error']} | | | |")
+            elif errors('hg8', v, 'memory'):
+                lines.append(f"| {v} | {errors('hg8', v, 'memory')} | | | |")
     with open(osp.join(args.out_dir, 'benchmark.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     plot(results, args)
@@ -418,33 +609,81 @@ def machine(device):
             f'({torch.get_num_threads()} threads)')
 
 
+CATEGORIES = (  # operator name pieces -> where the time goes
+    ('convolution', ('conv', 'mkldnn_convolution', 'cudnn')),
+    ('batch norm', ('batch_norm',)),
+    ('elementwise (ReLU, add, copy, casts)', (
+        'relu', 'threshold', 'clamp', 'add', 'copy', 'to_copy', 'mul',
+        'fill', 'zero')),
+    ('pool / upsample', ('pool', 'upsample')),
+    ('optimizer', ('Optimizer', 'sqrt', 'addcmul', 'div', 'foreach')),
+)
+
+
+def category(name):
+    for label, pieces in CATEGORIES:
+        if any(p in name for p in pieces):
+            return label
+    return 'other'
+
+
 def profile(args):
-    """Profile hg8 training steps on this device; write profile.md."""
+    """Profile training steps of hg8 and MMPose's HG52 with the same
+    settings (``--profile-variant``); write profile.md: time per operator
+    class (why one is slower at equal MACs) and the top operators."""
+    import torch
     from mmengine.optim import build_optim_wrapper
     from torch.profiler import ProfilerActivity, profile as tprofile
-    cfg, model = build('hg8', 'plain', args.device)
-    model.train()
-    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    data = fake_batch(cfg, args.train_batch, args.device)
-    model.train_step(data, wrapper)  # warm-up
+    variant = args.profile_variant
     acts = [ProfilerActivity.CPU] + (
         [ProfilerActivity.CUDA] if args.device == 'cuda' else [])
-    with tprofile(activities=acts) as prof:
-        for _ in range(2):
-            model.train_step(data, wrapper)
-    events = prof.key_averages()
     attr = ('self_device_time_total' if args.device == 'cuda' else
             'self_cpu_time_total')
-    total = sum(getattr(e, attr) for e in events)
-    rows = sorted(events, key=lambda e: getattr(e, attr), reverse=True)[:15]
-    lines = [f'hg8 training step, batch {args.train_batch}, '
-             f'{machine(args.device)}; self time of the top operators over '
-             '2 steps:', '', '| operator | calls | self time (ms) | share |',
-             '|---|---|---|---|']
-    for e in rows:
-        t = getattr(e, attr)
-        lines.append(f'| `{e.key}` | {e.count} | {t / 1e3:.0f} | '
-                     f'{100 * t / total:.1f}% |')
+    tables, tops = {}, {}
+    for name in ('hg8', 'hourglass52-mpii'):
+        torch.manual_seed(0)
+        cfg, model = build(name, variant, args.device)
+        s = settings(variant, args.device)
+        model.train()
+        optim = dict(cfg.optim_wrapper)
+        if s.get('amp'):
+            optim.update(type='DeviceAmpOptimWrapper', dtype=s['amp'])
+        wrapper = build_optim_wrapper(model, optim)
+        data = fake_batch(cfg, args.train_batch, args.device)
+        model.train_step(data, wrapper)  # warm-up
+        with tprofile(activities=acts) as prof:
+            for _ in range(2):
+                model.train_step(data, wrapper)
+        events = [e for e in prof.key_averages()
+                  if not e.key.startswith('autograd::')]
+        per = {}
+        for e in events:
+            c = category(e.key)
+            per[c] = per.get(c, 0) + getattr(e, attr)
+        tables[name] = per
+        tops[name] = sorted(events, key=lambda e: getattr(e, attr),
+                            reverse=True)[:12]
+    lines = [f'Training steps (batch {args.train_batch}, 2 steps after a '
+             f'warm-up) with the same settings ({variant}: '
+             f'{settings(variant, args.device)}), {machine(args.device)}. '
+             'Self time by operator class, ms per step:', '',
+             '| class | hg8 | HG52 | hg8 / HG52 |', '|---|---|---|---|']
+    labels = [label for label, _ in CATEGORIES] + ['other']
+    for label in labels + ['total']:
+        a, b = ((sum(tables[n].values()) if label == 'total' else
+                 tables[n].get(label, 0)) / 2e3
+                for n in ('hg8', 'hourglass52-mpii'))
+        lines.append(f'| {label} | {a:.0f} | {b:.0f} | '
+                     f'{a / b if b else float("nan"):.2f}x |')
+    for name in tops:
+        total = sum(tables[name].values())
+        lines += ['', f'Top operators, {name}:', '',
+                  '| operator | calls | self time (ms) | share |',
+                  '|---|---|---|---|']
+        for e in tops[name]:
+            t = getattr(e, attr)
+            lines.append(f'| `{e.key}` | {e.count} | {t / 1e3:.0f} | '
+                         f'{100 * t / total:.1f}% |')
     with open(osp.join(args.out_dir, 'profile.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     print('\n'.join(lines))
@@ -455,9 +694,17 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--models', nargs='+', default=list(MODELS),
                    choices=list(MODELS))
-    p.add_argument('--variants', nargs='*', default=list(VARIANTS),
+    p.add_argument('--model-variants', nargs='*', default=list(EVERY_MODEL),
                    choices=list(VARIANTS),
-                   help='hg8 speed options to measure (none: --variants)')
+                   help='settings measured for every model (plain: the '
+                   'config; fast: --preset fast; cl-amp: channels-last + '
+                   'AMP in the device dtype)')
+    p.add_argument('--variants', nargs='*', default=HG8_VARIANTS,
+                   choices=list(VARIANTS),
+                   help='further hg8 options to measure (none: --variants)')
+    p.add_argument('--data-samples', type=int, default=200,
+                   help='samples through the MPII training pipeline (0: '
+                   'skip the data measurement)')
     p.add_argument('--batch', type=int, default=4,
                    help='inference throughput batch')
     p.add_argument('--train-batch', type=int, default=4)
@@ -472,7 +719,10 @@ def parse_args(argv=None):
     p.add_argument('--append', action='store_true',
                    help='add to the results already in --out-dir')
     p.add_argument('--profile', action='store_true',
-                   help='only profile hg8 training steps (profile.md)')
+                   help='only profile hg8 and HG52 training steps '
+                   '(profile.md)')
+    p.add_argument('--profile-variant', default='cl-amp',
+                   choices=list(VARIANTS))
     p.add_argument('--worker', help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -480,7 +730,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.worker:
-        print('RESULT ' + json.dumps(worker(json.loads(args.worker))))
+        job = json.loads(args.worker)
+        run = data_worker if job.get('kind') == 'data' else worker
+        print('RESULT ' + json.dumps(run(job)))
         return
     if args.device == 'cuda':
         import torch
@@ -506,7 +758,7 @@ def main(argv=None):
     bar = tqdm(jobs_for(args), desc='benchmark', unit='run')
     for job in bar:
         bar.set_postfix_str(f"{job['model']} {job['variant']} "
-                            f"b{job['train_batch']}")
+                            f"b{job.get('train_batch', '')}")
         results.append(run_job(job, args.timeout))
         write_reports(results, args, accuracy)  # partial results survive
     print(write_reports(results, args, accuracy))

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build .device_site/: the pure-Python OpenMMLab stack (and its small pure-
+# Python dependencies) copied from .venv, for a GPU machine whose image has
+# torch, torchvision, numpy, opencv, scipy, matplotlib, onnx(runtime) but
+# no OpenMMLab packages and no package index. Compiled parts stay behind
+# (see sitecustomize.py). Used by benchmarks/device/run.sh only.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SP=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+OUT=.device_site
+rm -rf "$OUT" && mkdir -p "$OUT"
+for pkg in mmengine mmcv mmpose mmdet addict termcolor yapf yapf_third_party \
+           platformdirs json_tricks terminaltables munkres six.py; do
+  (cd "$SP" && find "$pkg" \( -name '__pycache__' -o -name '.mim' \) -prune \
+     -o -type f ! -name '*.so' -print) | while read -r f; do
+    mkdir -p "$OUT/$(dirname "$f")" && cp "$SP/$f" "$OUT/$f"
+  done
+done
+# the zoo configs the benchmark builds (mmpose::body_2d_keypoint/...)
+(cd "$SP/mmpose/.mim" && find configs/_base_ configs/body_2d_keypoint \
+   -type f \( -name '*.py' -o -name '*.yml' \)) | while read -r f; do
+  mkdir -p "$OUT/mmpose/.mim/$(dirname "$f")"
+  cp "$SP/mmpose/.mim/$f" "$OUT/mmpose/.mim/$f"
+done
+cp benchmarks/device/sitecustomize.py "$OUT/"
+du -sh "$OUT"
