@@ -30,6 +30,15 @@ and its ``weights_only=True`` default stay as torch ships them.
     public hook, so mmengine's ``_init_dist_pytorch`` is wrapped to skip
     that one call when CUDA is absent (with CUDA it runs unchanged).
 
+``bf16_to_numpy`` (mmpose 1.3)
+    MMPose's heads compute their training accuracy through
+    ``mmpose.utils.tensor_utils.to_numpy``, which calls ``.numpy()`` on the
+    bf16 heatmaps that bf16 mixed precision produces: every zoo model fails
+    its first step with ``TypeError: Got unsupported ScalarType BFloat16``
+    under ``--amp bf16`` (and on the CPU, whose autocast is bf16 only).
+    ``to_numpy`` is wrapped to upcast bf16 tensors to float32 first, and
+    rebound in the MMPose modules that imported it by name.
+
 What a config can express lives in registered modules instead
 (:mod:`hg_plugin.engine`): bf16 autocast on the CPU, the NaN guard, the
 ``last_checkpoint`` repair, an explicit checkpoint-global opt-in.
@@ -101,18 +110,40 @@ def _cpu_init_dist() -> Optional[str]:
     dist_utils._init_dist_pytorch = init_dist_pytorch
 
 
+def _bf16_to_numpy() -> Optional[str]:
+    import sys
+
+    import mmpose.models  # noqa: F401  (the heads that import to_numpy)
+    from mmpose.utils import tensor_utils
+    original = tensor_utils.to_numpy
+
+    def to_numpy(x, return_device=False, unzip=False):
+        # sequences recurse through the module's global, i.e. through here
+        if isinstance(x, torch.Tensor) and x.dtype == torch.bfloat16:
+            x = x.float()
+        return original(x, return_device=return_device, unzip=unzip)
+
+    for module in list(sys.modules.values()):
+        if getattr(module, '__name__', '').startswith('mmpose') and \
+                getattr(module, 'to_numpy', None) is original:
+            module.to_numpy = to_numpy
+
+
 FIXES: List[Tuple[str, str, Callable[[], Optional[str]]]] = [
     # (name, package and version prefix it was written for, apply)
     ('checkpoint_allowlist', 'torch', _checkpoint_allowlist),
     ('atomic_local_writes', 'mmengine 0.10', _atomic_local_writes),
     ('cpu_init_dist', 'mmengine 0.10', _cpu_init_dist),
+    ('bf16_to_numpy', 'mmpose 1.3', _bf16_to_numpy),
 ]
 
 
 def apply() -> Dict[str, str]:
     """Apply each fix whose versions match, once per process."""
     import mmengine
-    versions = {'torch': torch.__version__, 'mmengine': mmengine.__version__}
+    import mmpose
+    versions = {'torch': torch.__version__, 'mmengine': mmengine.__version__,
+                'mmpose': mmpose.__version__}
     for name, written_for, fix in FIXES:
         if name in APPLIED:
             continue

@@ -17,8 +17,11 @@ for pkg in mmengine mmcv mmpose mmdet addict termcolor yapf yapf_third_party \
   done
 done
 # the zoo configs the benchmark builds (mmpose::body_2d_keypoint/...)
-(cd "$SP/mmpose/.mim" && find configs/_base_ configs/body_2d_keypoint \
-   -type f \( -name '*.py' -o -name '*.yml' \)) | while read -r f; do
+# (and every metafile: mmengine reads them all to resolve mmpose:: paths)
+mkdir -p "$OUT/mmpose/.mim" && cp "$SP/mmpose/.mim/model-index.yml" "$OUT/mmpose/.mim/"
+(cd "$SP/mmpose/.mim" && { find configs/_base_ configs/body_2d_keypoint \
+   -type f -name '*.py'; find configs -type f -name '*.yml'; }) |
+ while read -r f; do
   mkdir -p "$OUT/mmpose/.mim/$(dirname "$f")"
   cp "$SP/mmpose/.mim/$f" "$OUT/mmpose/.mim/$f"
 done
