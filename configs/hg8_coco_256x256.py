@@ -14,7 +14,8 @@ custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
 # too): check that backbone, head, codec and data agree; stop at the first
 # NaN/Inf loss (naming iteration and stack) before the
 # checkpoint hook could save diverged weights; before resuming, repair a
-# last_checkpoint file that a kill left empty or dangling; write checkpoints
+# last_checkpoint file that a kill left empty or dangling; refuse to
+# overwrite an earlier run's checkpoints or to `--resume` from nothing; write checkpoints
 # that torch >= 2.6 loads weights-only with nothing allowlisted (MMPose's
 # publish_model.py, plain torch.load)
 custom_hooks = [
@@ -22,6 +23,7 @@ custom_hooks = [
     dict(type='ConfigCheckHook'),
     dict(type='StopOnNonFiniteLossHook'),
     dict(type='RepairLastCheckpointHook'),
+    dict(type='WorkDirGuardHook'),
     dict(type='WeightsOnlyCheckpointHook')
 ]
 

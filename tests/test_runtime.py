@@ -235,3 +235,36 @@ def test_layers_tools_then_runtime_then_library():
         assert not any(n in ('_cli', 'argparse') or n.startswith('tools')
                        for n in names), rel
         assert 'sys.exit(' not in path.read_text(), rel
+
+
+def test_mmpose_heads_train_under_bf16_autocast():
+    """MMPose 1.3's HeatmapHead computes its accuracy with ``to_numpy``,
+    which fails on bf16 heatmaps; the runtime fix upcasts them."""
+    from mmengine.structures import InstanceData, PixelData
+    from mmpose.models.heads.heatmap_heads import heatmap_head
+    from mmpose.registry import MODELS
+    from mmpose.structures import PoseDataSample
+    assert heatmap_head.to_numpy(torch.ones(2, dtype=torch.bfloat16)
+                                 ).dtype.name == 'float32'
+    head = MODELS.build(dict(
+        type='HeatmapHead', in_channels=8, out_channels=3,
+        deconv_out_channels=None, loss=dict(type='KeypointMSELoss')))
+    sample = PoseDataSample()
+    sample.gt_fields = PixelData(heatmaps=torch.rand(3, 8, 8))
+    sample.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, 3))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = head.loss((torch.randn(1, 8, 8, 8), ), [sample])
+    assert torch.isfinite(losses['loss_kpt']) and 'acc_pose' in losses
+
+
+def test_device_amp_optim_wrapper_auto_dtype():
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    from hg_plugin.engine import amp_dtype_for
+    init_default_scope('mmpose')
+    wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), dict(
+        type='DeviceAmpOptimWrapper', dtype='auto',
+        optimizer=dict(type='SGD', lr=0.1)))
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    assert wrapper.cast_dtype == getattr(torch, amp_dtype_for(device))

@@ -274,3 +274,17 @@ def adapt_cfg_to_device(cfg) -> None:
         type='MMDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+
+
+def init_or_exit(cfg, checkpoint, device):
+    """The config's model with ``checkpoint`` loaded, or exit with one line
+    when the checkpoint does not fit it (hg_plugin.apis.init_checked_model)."""
+    import warnings
+
+    from hg_plugin.apis import CheckpointMismatchError, init_checked_model
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return init_checked_model(cfg, checkpoint, device)
+    except CheckpointMismatchError as e:
+        sys.exit(f'error: {e}')

@@ -70,6 +70,7 @@ VARIANTS = {
     'amp-bf16': dict(amp='bfloat16'),
     'amp-fp16': dict(amp='float16', cuda_only=True),
     'compile': dict(compile=True),
+    'compile-amp': dict(compile=True, amp='auto'),
     'fold-bn': dict(fold_bn=True, train=False),
     'fold-bn-amp': dict(fold_bn=True, amp='auto', train=False),
     'onnxruntime': dict(onnx=True, train=False),
@@ -390,14 +391,15 @@ def jobs_for(args):
         for v in args.model_variants:
             jobs.append(dict(common, model=m, variant=v, infer=True,
                              train=True, macs=v == 'plain'))
-    if 'hg8' in args.models:
+    hg = args.variants_model
+    if hg in args.models:
         for v in args.variants:
             if VARIANTS[v].get('cuda_only') and not cuda:
                 continue
-            jobs.append(dict(common, model='hg8', variant=v, infer=True,
+            jobs.append(dict(common, model=hg, variant=v, infer=True,
                              train=True, macs=False))
         if args.memory_batch > 0:  # the memory study
-            jobs += [dict(common, model='hg8', variant=v, infer=False,
+            jobs += [dict(common, model=hg, variant=v, infer=False,
                           train=True, macs=False, study='memory',
                           train_batch=args.memory_batch,
                           warmup=1, repeat=args.memory_repeat)
@@ -495,17 +497,18 @@ def write_reports(results, args, accuracy):
                     f"{ratio(r.get('latency_ms'), ref.get('latency_ms'))} | "
                     f"{ratio(r.get('train_img_s'), ref.get('train_img_s'))} |")
         lines.append(row)
-    ref = find('hg8', 'plain')
-    lines += ['', 'hg8 options (ratios to plain hg8 = the shipped config; '
+    hg = args.variants_model
+    ref = find(hg, 'plain')
+    lines += ['', f'{hg} options (ratios to plain {hg} = the shipped config; '
               '>1 is faster / more memory):', '',
               '| option | settings | latency b1 (ms) | infer img/s | '
               'train img/s | peak train mem (MiB) | latency | infer | train '
               '| mem |', '|' + '---|' * 10]
     for v in [*EVERY_MODEL, *HG8_VARIANTS]:
-        r = find('hg8', v)
+        r = find(hg, v)
         if not r:
-            if errors('hg8', v):
-                lines.append(f"| {v} | {errors('hg8', v)[:120]} |" + ' |' * 8)
+            if errors(hg, v):
+                lines.append(f"| {v} | {errors(hg, v)[:120]} |" + ' |' * 8)
             continue
         lines.append(
             f"| {v} | {settings_text(v)} | {fmt(r.get('latency_ms'))} | "
@@ -515,13 +518,13 @@ def write_reports(results, args, accuracy):
             f"{ratio(r.get('infer_img_s'), ref.get('infer_img_s'))} | "
             f"{ratio(r.get('train_img_s'), ref.get('train_img_s'))} | "
             f"{ratio(r.get('peak_mem_mib'), ref.get('peak_mem_mib'))} |")
-    pv, hg52 = find('hg8', 'reference-layout'), find('hourglass52-mpii',
+    pv, hg52 = find(hg, 'reference-layout'), find('hourglass52-mpii',
                                                       'cl-amp')
-    ours_fast = find('hg8', 'cl-amp')
+    ours_fast = find(hg, 'cl-amp')
     summary = []
     if pv and ref:
         summary.append(
-            "- hg8 as shipped vs the reference layout fed as its code feeds"
+            f"- {hg} as shipped vs the reference layout fed as its code feeds"
             " it (NHWC permuted): training throughput "
             f"{ratio(ref.get('train_img_s'), pv.get('train_img_s'))}, "
             "batch-1 speed "
@@ -529,31 +532,31 @@ def write_reports(results, args, accuracy):
             "reference's (>1: ours faster).")
     if hg52 and ours_fast:
         summary.append(
-            "- Parity with MMPose's HG52 at channels-last + AMP: hg8 train "
+            f"- Parity with MMPose's HG52 at channels-last + AMP: {hg} train "
             f"step {ratio(hg52.get('train_img_s'), ours_fast.get('train_img_s'))}"
             " of HG52's, batch-1 latency "
             f"{ratio(ours_fast.get('latency_ms'), hg52.get('latency_ms'))} of"
             " HG52's (target: <= 1.00x).")
     data = find('data', 'train pipeline', 'data')
     if data:
-        need = find('hg8', 'fast') or ref
+        need = find(hg, 'fast') or ref
         workers = (need.get('train_img_s', 0) / data['samples_s'])
         summary.append(
             f"- MMPose's MPII training pipeline (load, flip, rotate/scale, "
             f"affine, 64x64 target, pack): {data['samples_s']:.0f} samples/s"
-            f" per worker process (one thread); hg8 `fast` training here "
+            f" per worker process (one thread); {hg} `fast` training here "
             f"consumes {need.get('train_img_s', 0):.1f} img/s, i.e. "
             f"{workers:.2f} workers' worth.")
     if summary:
         lines += [''] + summary
-    mem_ref = find('hg8', 'plain', 'memory')
+    mem_ref = find(hg, 'plain', 'memory')
     if mem_ref:
-        lines += ['', f'hg8 training at batch {args.memory_batch} (activation'
+        lines += ['', f'{hg} training at batch {args.memory_batch} (activation'
                   ' memory study):', '',
                   '| mode | train img/s | step time vs plain | peak mem (MiB) '
                   '| mem vs plain |', '|---|---|---|---|---|']
         for v in ('plain', 'with_cp', 'stagewise'):
-            r = find('hg8', v, 'memory')
+            r = find(hg, v, 'memory')
             if r:
                 lines.append(
                     f"| {v} | {fmt(r['train_img_s'], 2)} | "
@@ -561,8 +564,8 @@ def write_reports(results, args, accuracy):
                     f"{fmt(r['peak_mem_mib'], 0)} | "
                     f"{ratio(r['peak_mem_mib'], mem_ref.get('peak_mem_mib'))}"
                     ' |')
-            elif errors('hg8', v, 'memory'):
-                lines.append(f"| {v} | {errors('hg8', v, 'memory')} | | | |")
+            elif errors(hg, v, 'memory'):
+                lines.append(f"| {v} | {errors(hg, v, 'memory')} | | | |")
     with open(osp.join(args.out_dir, 'benchmark.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     plot(results, args)
@@ -705,6 +708,8 @@ def parse_args(argv=None):
     p.add_argument('--variants', nargs='*', default=HG8_VARIANTS,
                    choices=list(VARIANTS),
                    help='further hg8 options to measure (none: --variants)')
+    p.add_argument('--variants-model', default='hg8', choices=list(MODELS),
+                   help='the model --variants and the memory study measure')
     p.add_argument('--data-samples', type=int, default=200,
                    help='samples through the MPII training pipeline (0: '
                    'skip the data measurement)')
@@ -720,7 +725,8 @@ def parse_args(argv=None):
                    help='seconds per measurement subprocess')
     p.add_argument('--out-dir', default=osp.join(REPO, 'benchmarks'))
     p.add_argument('--append', action='store_true',
-                   help='add to the results already in --out-dir')
+                   help='add to the results already in --out-dir (a row '
+                   'measured again replaces the earlier one)')
     p.add_argument('--profile', action='store_true',
                    help='only profile hg8 and HG52 training steps '
                    '(profile.md)')
@@ -762,7 +768,10 @@ def main(argv=None):
     for job in bar:
         bar.set_postfix_str(f"{job['model']} {job['variant']} "
                             f"b{job.get('train_batch', '')}")
-        results.append(run_job(job, args.timeout))
+        new = run_job(job, args.timeout)
+        key = (new['model'], new['variant'], new.get('study', 'main'))
+        results = [r for r in results if (r['model'], r['variant'], r.get(
+            'study', 'main')) != key] + [new]  # a re-measurement replaces
         write_reports(results, args, accuracy)  # partial results survive
     print(write_reports(results, args, accuracy))
 

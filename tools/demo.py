@@ -87,6 +87,13 @@ def main():
             sched.end = sched.T_max = args.epochs
     # evaluate once, after training (below)
     cfg.train_cfg.val_begin = cfg.train_cfg.max_epochs + 1
+    # a second run reuses what the first left: it resumes (a finished run
+    # goes straight to evaluation, an interrupted one continues); the first
+    # starts from scratch (WorkDirGuardHook: resume if possible)
+    cfg.resume, cfg.load_from = True, None
+    for hook in cfg.custom_hooks:
+        if hook['type'] == 'WorkDirGuardHook':
+            hook['resume_if_possible'] = True
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.val_loop.run()  # held-out split, MpiiPCKAccuracy

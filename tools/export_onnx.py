@@ -87,16 +87,14 @@ def main():
                    help='override config settings, key=value')
     args = p.parse_args()
     from mmengine.config import Config
-    from mmpose.apis import init_model
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if not args.checkpoint:
         print('warning: no --checkpoint: exporting random weights',
               file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        model = init_model(cfg, args.checkpoint, device='cpu')
+    from _cli import init_or_exit
+    model = init_or_exit(cfg, args.checkpoint, 'cpu')
     x = sample_input(model, args.image)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     net = export(model, x, args.out, args.dynamic_batch)

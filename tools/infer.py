@@ -13,7 +13,6 @@ import json
 import os
 import os.path as osp
 import sys
-import warnings
 
 import cv2
 import numpy as np
@@ -40,34 +39,63 @@ def parse_args():
     return p.parse_args()
 
 
-def load_boxes(args, img_shape) -> np.ndarray:
-    """Person boxes as (N, 4) xyxy."""
-    if args.bbox:
+def checked_boxes(xywh, img_shape, source) -> np.ndarray:
+    """(N, 4) xyxy boxes: each 4 finite numbers with positive width and
+    height that overlap the image; clipped to the image as MMPose does with
+    detections. Anything else exits with one line naming box and image."""
+    h, w = img_shape[:2]
+    boxes = []
+    for i, box in enumerate(xywh):
+        where = f'{source} box {i} {box!r}'
         try:
-            xywh = [[float(v) for v in args.bbox.split(',')]]
-            assert len(xywh[0]) == 4
-        except (ValueError, AssertionError):
-            sys.exit(f'error: --bbox must be x,y,w,h, got {args.bbox!r}')
-    elif args.bbox_file:
-        entries = json.load(open(args.bbox_file))
-        stem = osp.splitext(osp.basename(args.image))[0]
-        xywh = []
-        for e in entries:
-            if isinstance(e, dict):
-                if stem.isdigit() and 'image_id' in e and \
-                        e['image_id'] != int(stem):
-                    continue
-                if e.get('score', 1.0) < args.bbox_thr:
-                    continue
-                e = e['bbox']
-            xywh.append(e)
-        if not xywh:
-            sys.exit(f'error: no box for {args.image} in {args.bbox_file}')
-    else:
+            x, y, bw, bh = (float(v) for v in box)
+        except (TypeError, ValueError):
+            sys.exit(f'error: {where}: a box is 4 numbers x,y,w,h')
+        if not np.isfinite([x, y, bw, bh]).all() or bw <= 0 or bh <= 0:
+            sys.exit(f'error: {where}: width and height must be positive '
+                     'finite numbers (boxes are x,y,w,h, not x1,y1,x2,y2)')
+        x1, y1 = max(x, 0.0), max(y, 0.0)
+        x2, y2 = min(x + bw, float(w)), min(y + bh, float(h))
+        if x2 <= x1 or y2 <= y1:
+            sys.exit(f'error: {where} lies outside the {w}x{h} image')
+        boxes.append([x1, y1, x2, y2])
+    return np.array(boxes, dtype=np.float32).reshape(-1, 4)
+
+
+def load_boxes(args, img_shape) -> np.ndarray:
+    """Person boxes as (N, 4) xyxy, checked against the image."""
+    if args.bbox:
+        return checked_boxes([args.bbox.split(',')], img_shape, '--bbox')
+    if not args.bbox_file:
         h, w = img_shape[:2]
-        xywh = [[0, 0, w, h]]
-    b = np.array(xywh, dtype=np.float32)
-    return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+        return checked_boxes([[0, 0, w, h]], img_shape, 'whole image')
+    try:
+        with open(args.bbox_file) as f:
+            entries = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f'error: --bbox-file {args.bbox_file}: cannot read a JSON '
+                 f'list of boxes ({e})')
+    if not isinstance(entries, list):
+        sys.exit(f'error: --bbox-file {args.bbox_file}: expected a JSON list '
+                 '[[x,y,w,h], ...] or COCO detections [{"image_id", "bbox", '
+                 f'"score"}}, ...], got {type(entries).__name__}')
+    stem = osp.splitext(osp.basename(args.image))[0]
+    xywh = []
+    for e in entries:
+        if isinstance(e, dict):
+            if 'bbox' not in e:
+                sys.exit(f'error: --bbox-file {args.bbox_file}: detection '
+                         f'{e!r} has no "bbox"')
+            if stem.isdigit() and 'image_id' in e and \
+                    e['image_id'] != int(stem):
+                continue
+            if e.get('score', 1.0) < args.bbox_thr:
+                continue
+            e = e['bbox']
+        xywh.append(e)
+    if not xywh:
+        sys.exit(f'error: no box for {args.image} in {args.bbox_file}')
+    return checked_boxes(xywh, img_shape, args.bbox_file)
 
 
 def box_heatmaps(model, img, box) -> tuple:
@@ -149,7 +177,7 @@ def draw(model, img, results, stacks, crop) -> np.ndarray:
 def main():
     args = parse_args()
     from mmengine.config import Config
-    from mmpose.apis import inference_topdown, init_model
+    from mmpose.apis import inference_topdown
     img = cv2.imread(args.image)
     if img is None:
         sys.exit(f'error: cannot read image {args.image}')
@@ -161,10 +189,9 @@ def main():
               'are meaningless (smoke test only)', file=sys.stderr)
     elif not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        model = init_model(cfg, args.checkpoint, device=args.device)
-    boxes = load_boxes(args, img.shape)
+    boxes = load_boxes(args, img.shape)  # before the model: fail fast
+    from _cli import init_or_exit
+    model = init_or_exit(cfg, args.checkpoint, args.device)
     results = inference_topdown(model, img, boxes, bbox_format='xyxy')
     stacks, crop = box_heatmaps(model, img, boxes[0])
     os.makedirs(args.out_dir, exist_ok=True)

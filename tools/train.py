@@ -25,7 +25,8 @@ def parse_args():
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a value from the '
-        'latest checkpoint in the work dir')
+        'latest checkpoint in the work dir (an error if there is none; '
+        '"if-possible": from scratch then)')
     add_mmpose_args(parser, train=True)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
@@ -40,10 +41,23 @@ def parse_args():
 
 def build_cfg(args):
     from _cli import apply_speed_args, load_config
+    if_possible = args.resume == 'if-possible'
+    if if_possible:
+        args.resume = 'auto'
     if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
         sys.exit(f'error: checkpoint to resume from not found: {args.resume}')
     cfg = load_config(args, 'train')
     apply_speed_args(cfg, args, train=True)
+    # never overwrite an earlier run, never resume from nothing silently,
+    # whatever config is trained (ours list the hook already)
+    hooks = cfg.get('custom_hooks', [])
+    guard = next((h for h in hooks if h.get('type') == 'WorkDirGuardHook'),
+                 None)
+    if guard is None:
+        guard = dict(type='WorkDirGuardHook')
+        cfg.custom_hooks = [*hooks, guard]
+    if if_possible:
+        guard['resume_if_possible'] = True
     return cfg
 
 

@@ -1,3 +1,5 @@
-from .inference import preprocess_box, stack_heatmaps
+from .inference import (CheckpointMismatchError, init_checked_model,
+                        preprocess_box, stack_heatmaps)
 
-__all__ = ['preprocess_box', 'stack_heatmaps']
+__all__ = ['CheckpointMismatchError', 'init_checked_model', 'preprocess_box',
+           'stack_heatmaps']

@@ -24,3 +24,23 @@ def stack_heatmaps(head, feats) -> Tuple[Tensor, ...]:
     give one per stack, a single-output head such as HeatmapHead one."""
     out = head.forward(feats)
     return tuple(out) if isinstance(out, (list, tuple)) else (out, )
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint that would leave weights unloaded or mismatched."""
+
+
+def init_checked_model(cfg, checkpoint=None, device: str = 'cpu'):
+    """MMPose's ``init_model``, but a checkpoint that does not fit the
+    config's model (missing, unexpected or reshaped weights: MMPose loads
+    it anyway, non-strictly, and predicts from mostly random weights) is
+    refused with :class:`CheckpointMismatchError`, naming the first
+    mismatching keys and the shipped configs that would fit."""
+    from mmpose.apis import init_model
+
+    from ..utils.checkpoint_check import check_checkpoint
+    if checkpoint:
+        problem = check_checkpoint(checkpoint, init_model(cfg, None, 'cpu'))
+        if problem:
+            raise CheckpointMismatchError(problem)
+    return init_model(cfg, checkpoint, device=device)

@@ -6,9 +6,11 @@ from .config_check_hook import ConfigCheckHook
 from .last_checkpoint_hook import RepairLastCheckpointHook
 from .nonfinite_loss_hook import StopOnNonFiniteLossHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
+from .work_dir_guard_hook import WorkDirError, WorkDirGuardHook
 
 __all__ = [
     'AllowCheckpointGlobalsHook', 'ChannelsLastHook', 'CompileNetworkHook', 'ConfigCheckHook',
     'DeviceAmpOptimWrapper', 'RepairLastCheckpointHook',
-    'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'amp_dtype_for', 'compile_network'
+    'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'WorkDirError',
+    'WorkDirGuardHook', 'amp_dtype_for', 'compile_network'
 ]

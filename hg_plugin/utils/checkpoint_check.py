@@ -48,4 +48,47 @@ def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
     if shapes:
         parts.append(f'other shapes {_few(shapes, 2)}')
     return (f'checkpoint {path} does not match the model of this config ('
-            + '; '.join(parts) + '): use the config it was trained with')
+            + '; '.join(parts) + '): ' + fitting_configs(sd))
+
+
+def hourglass_of(sd: dict) -> Optional[dict]:
+    """The StackedHourglass arguments a state dict was saved from, or None
+    (keys ``backbone.hgs.<i>...``, ``backbone.outs.<i>.weight``)."""
+    import re
+    stacks = {int(m[1]) for k in sd
+              for m in [re.match(r'backbone\.hgs\.(\d+)\.', k)] if m}
+    out = sd.get('backbone.outs.0.weight')
+    if not stacks or out is None:
+        return None
+    # Hourglass(n).low2 is Hourglass(n-1), and at n=1 a Residual
+    depth = max(k.count('low2.') for k in sd if k.startswith(
+        'backbone.hgs.0.'))
+    return dict(num_stacks=max(stacks) + 1, num_keypoints=out.shape[0],
+                feat_channels=out.shape[1], depth=depth)
+
+
+def fitting_configs(sd: dict) -> str:
+    """'use ...' naming the shipped configs whose model has the
+    checkpoint's stacks, channels, keypoints and depth."""
+    found = hourglass_of(sd)
+    if found is None:
+        return 'use the config it was trained with'
+    import glob
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from .. import config_dir
+    fits = []
+    for path in sorted(glob.glob(osp.join(config_dir(), '*.py'))):
+        try:
+            backbone = Config.fromfile(path).model.backbone
+        except Exception:  # a config that does not load is no suggestion
+            continue
+        if backbone.get('type') == 'StackedHourglass' and all(
+                backbone.get(k) == v for k, v in found.items()):
+            fits.append(osp.basename(path))
+    what = ', '.join(f'{k}={v}' for k, v in found.items())
+    return (f'it holds a StackedHourglass with {what}; use '
+            + (' or '.join(f'configs/{c}' for c in fits[:3]) if fits else
+               'a config with these backbone settings'))

@@ -54,12 +54,73 @@ def test_infer_reads_coco_detections(tmp_path):
     assert png.shape[1] == 8 * 192 + 56  # 8 stacks side by side, colour bar
 
 
-def test_infer_bad_bbox_is_one_line(tmp_path):
-    r = run('tools/infer.py', sample_dir('mpii') / '005808361.jpg',
-            '--config', 'configs/hg2_mpii_256.py', '--bbox', '1,2,3')
+def one_line(r):
     assert r.returncode != 0
-    assert r.stderr.strip().splitlines()[-1] == \
-        "error: --bbox must be x,y,w,h, got '1,2,3'"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), r.stderr
+    return lines[0]
+
+
+def hg1_checkpoint(path):
+    """A checkpoint of a 1-stack hourglass (the shipped hg1 config's)."""
+    import torch
+
+    from hg_plugin.models.backbones import StackedHourglass
+    net = StackedHourglass(num_stacks=1, num_keypoints=16)
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in
+                                net.state_dict().items()}), path)
+    return path
+
+
+def test_infer_bad_boxes_are_one_line_before_the_model_loads(tmp_path):
+    """Every bad box is refused with the box and the image size, before
+    the (here also wrong) checkpoint is looked at; a box that merely
+    overlaps the border is clipped, as MMPose does."""
+    image = sample_dir('mpii') / '005808361.jpg'
+    h, w = cv2.imread(str(image)).shape[:2]
+    wrong = hg1_checkpoint(tmp_path / 'hg1.pth')
+    base = ['tools/infer.py', image, '--config', 'configs/hg2_mpii_256.py',
+            '--checkpoint', wrong, '--out-dir', tmp_path]
+    assert 'a box is 4 numbers' in one_line(run(*base, '--bbox', '1,2,3'))
+    line = one_line(run(*base, '--bbox', f'{w + 10},5,50,50'))
+    assert f'lies outside the {w}x{h} image' in line
+    assert 'width and height must be positive' in one_line(
+        run(*base, '--bbox', '10,10,0,40'))
+    assert 'width and height must be positive' in one_line(
+        run(*base, '--bbox', '10,10,-5,40'))
+    boxes = tmp_path / 'boxes.json'
+    boxes.write_text('[[10, 10, 100]]')
+    line = one_line(run(*base, '--bbox-file', boxes))
+    assert str(boxes) in line and 'a box is 4 numbers' in line
+    boxes.write_text('{not json')
+    assert 'cannot read a JSON list of boxes' in one_line(
+        run(*base, '--bbox-file', boxes))
+    # overlapping the border: clipped, and it runs (random weights)
+    r = run('tools/infer.py', image, '--config', 'configs/hg2_mpii_256.py',
+            f'--bbox=-20,-20,{w // 2},{h // 2}', '--out-dir', tmp_path,
+            *NARROW)
+    assert r.returncode == 0, r.stderr[-3000:]
+    person = json.loads((tmp_path / '005808361_keypoints.json').read_text()
+                        )['people'][0]
+    assert person['bbox_xyxy'][:2] == [0.0, 0.0]
+
+
+def test_a_checkpoint_of_another_model_is_refused(tmp_path):
+    """MMPose loads non-strictly: infer and export would run on mostly
+    random weights. Both refuse, naming keys and the config that fits."""
+    wrong = hg1_checkpoint(tmp_path / 'hg1.pth')
+    image = sample_dir('mpii') / '005808361.jpg'
+    for r in (run('tools/infer.py', image, '--config',
+                  'configs/hg2_mpii_256.py', '--checkpoint', wrong,
+                  '--out-dir', tmp_path),
+              run('tools/export_onnx.py', 'configs/hg2_mpii_256.py',
+                  '--checkpoint', wrong, '--out', tmp_path / 'x.onnx')):
+        line = one_line(r)
+        assert f'checkpoint {wrong} does not match' in line
+        assert 'missing backbone.' in line and 'in all)' in line
+        assert 'num_stacks=1' in line and 'configs/hg1_mpii_256.py' in line
+    assert not list(tmp_path.glob('*.png')) and not (
+        tmp_path / 'x.onnx').exists()
 
 
 def test_export_onnx_static_and_dynamic_batch(tmp_path):

@@ -173,3 +173,30 @@ def test_fold_batchnorm_same_inference_outputs(channels_last):
     with torch.no_grad():
         for a, b in zip(plain(X.double()), folded(X.double())):
             torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10)
+
+
+def test_onnx_export_folds_the_same_batchnorms():
+    """The ONNX exporter folds conv->BN pairs itself: a folded and an
+    unfolded model export to the same operators, keeping only the
+    pre-activation BN of each residual."""
+    import io
+    from collections import Counter
+
+    onnx = pytest.importorskip('onnx')
+    from hg_plugin.models.utils import fold_batchnorm
+    net, _ = pair()
+    net.eval()
+
+    def ops(model):
+        f = io.BytesIO()
+        torch.onnx.export(model, (X[:1], ), f, opset_version=17,
+                          dynamo=False)
+        return Counter(n.op_type for n in
+                       onnx.load_from_string(f.getvalue()).graph.node)
+
+    plain = ops(net)
+    folded = copy.deepcopy(net)
+    fold_batchnorm(folded)
+    assert ops(folded) == plain
+    assert plain['BatchNormalization'] == sum(
+        isinstance(m, sh.Residual) for m in net.modules())
