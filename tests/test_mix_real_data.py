@@ -28,8 +28,9 @@ def loaders(batch=2):
 
 
 def train(config, cwd, *opts):
+    work = cwd / 'work' / config.stem  # one per config: no run overwritten
     r = subprocess.run([sys.executable, str(REPO / 'tools' / 'train.py'),
-                        str(config), '--work-dir', str(cwd / 'work'),
+                        str(config), '--work-dir', str(work),
                         '--cfg-options', *QUICK, *loaders(), *opts],
                        cwd=cwd, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-3000:]

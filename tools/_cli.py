@@ -23,19 +23,50 @@ def route_warnings_to_stdout() -> None:
     logger.propagate = False
 
 
+def save_traceback(log_dir: str) -> str:
+    """Write the current exception's traceback to ``log_dir/last_error.log``
+    or, when that cannot be written (read-only work dir, full disk), to a
+    file in the temporary folder; returns where it went."""
+    import tempfile
+    for folder in (log_dir, tempfile.gettempdir()):
+        try:
+            os.makedirs(folder, exist_ok=True)
+            log = osp.join(folder, 'last_error.log' if folder == log_dir
+                           else f'hg_plugin_error_{os.getpid()}.log')
+            with open(log, 'w') as f:
+                traceback.print_exc(file=f)
+            return log
+        except OSError:
+            continue
+    return 'not saved: no writable folder'
+
+
 def run_reporting_errors(main, log_dir: str = 'work_dirs',
                          checkpoint=None) -> None:
     """Run ``main()``; on an exception print ``error: <last line>`` to stderr
     (a DataLoader worker's error is unwrapped to its own last line; a
     checkpoint global refused by torch's weights-only loader is named with
-    the file), save the traceback to ``log_dir/last_error.log`` and exit
-    with status 1."""
-    from hg_plugin.weights.safe_load import (UnsafeCheckpointError, refused_globals,
-                                   unsafe_global)
+    the file), save the traceback (:func:`save_traceback`) and exit with
+    status 1. Ctrl-C (exit 130) and SIGTERM (exit 143) print where the run
+    was and the last complete checkpoint."""
+    import signal
+
+    from hg_plugin.weights.safe_load import (UnsafeCheckpointError,
+                                             refused_globals, unsafe_global)
+
+    def terminated(signum, frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         main()
-    except (SystemExit, KeyboardInterrupt):
+    except SystemExit:
         raise
+    except (KeyboardInterrupt, Interrupted) as e:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one line, not two
+        save_traceback(log_dir)
+        print(interrupted_line(e, log_dir), file=sys.stderr)
+        sys.exit(130 if isinstance(e, KeyboardInterrupt) else 143)
     except BaseException as e:  # noqa: B902 - everything gets one line
         name = isinstance(e, pickle.UnpicklingError) and unsafe_global(e)
         if name:
@@ -47,11 +78,40 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
         if not message.startswith(type(e).__name__) and ':' not in \
                 message.split(' ')[0]:
             message = f'{type(e).__name__}: {message}'
-        os.makedirs(log_dir, exist_ok=True)
-        log = osp.join(log_dir, 'last_error.log')
-        with open(log, 'w') as f:
-            traceback.print_exc(file=f)
+        log = save_traceback(log_dir)
         sys.exit(f'error: {message} (traceback: {log})')
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Interrupted(BaseException):
+    """SIGTERM, raised where the run is, like KeyboardInterrupt for Ctrl-C."""
+
+
+def interrupted_line(e, work_dir: str) -> str:
+    """'interrupted at epoch E iter I; ...': where the run was (MMEngine's
+    message hub) and the last complete checkpoint to resume from."""
+    from mmengine.logging import MessageHub
+    what = 'interrupted' if isinstance(e, KeyboardInterrupt) else \
+        f'terminated ({e})'
+    where = ''
+    try:
+        info = MessageHub.get_current_instance().runtime_info
+        if 'epoch' in info or 'iter' in info:
+            where = (f" at epoch {info.get('epoch', 0) + 1} iter "
+                     f"{info.get('iter', 0) + 1}")
+    except Exception:  # no run started yet
+        pass
+    marker = osp.join(work_dir, 'last_checkpoint')
+    last = ''
+    if osp.isfile(marker):
+        with open(marker) as f:
+            last = f.read().strip()
+    if last and osp.isfile(last):
+        tail = f'last complete checkpoint {last}; resume with --resume'
+    else:
+        tail = 'no checkpoint saved yet; start again to train from scratch'
+    return f'{what}{where}; {tail}'
 
 
 def mmpose_tool(name: str):
@@ -106,7 +166,19 @@ def load_config(args, tool: str):
     from mmengine.config import Config
     if not osp.isfile(args.config):
         sys.exit(f'error: config not found: {args.config}')
-    cfg = Config.fromfile(args.config)
+    try:
+        cfg = Config.fromfile(args.config)
+    except SyntaxError as e:
+        sys.exit(f'error: {args.config}: syntax error in {e.filename} line '
+                 f'{e.lineno}: {e.msg}')
+    except FileNotFoundError as e:
+        sys.exit(f'error: {args.config}: a file it names is missing '
+                 f'({e.filename or e}): check _base_ and other paths')
+    except ImportError as e:
+        cause = e.__cause__ or e.__context__
+        why = str(cause) if cause else str(e).splitlines()[0]
+        sys.exit(f'error: {args.config}: custom_imports: {why} (check the '
+                 'module names in custom_imports)')
     if args.cfg_options:  # first, so that e.g. --no-validate can drop
         cfg.merge_from_dict(args.cfg_options)  # the val_dataloader they set
     try:
@@ -114,8 +186,27 @@ def load_config(args, tool: str):
             cfg, argparse.Namespace(**dict(vars(args), cfg_options=None)))
     except (AssertionError, ValueError) as e:  # MMPose's own flag checks
         sys.exit(f'error: {e}')
+    problem = work_dir_problem(cfg.work_dir)
+    if problem:
+        sys.exit(f'error: {problem}')
     adapt_cfg_to_device(cfg)
     return cfg
+
+
+def work_dir_problem(work_dir: str):
+    """Why ``work_dir`` cannot take logs and checkpoints, or None."""
+    if osp.exists(work_dir) and not osp.isdir(work_dir):
+        return (f'--work-dir {work_dir} is an existing file, not a folder: '
+                'choose another --work-dir')
+    import tempfile
+    try:  # what MMEngine does next anyway: create it and write into it
+        os.makedirs(work_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=work_dir):
+            pass
+    except OSError as e:
+        return (f'--work-dir {work_dir} cannot be written ({e.strerror}): '
+                'choose another --work-dir')
+    return None
 
 
 def save_metrics_hook(path: str):
@@ -227,11 +318,14 @@ def run_checked(cfg, config_path: str, loaders, action: str,
     from mmengine.runner import Runner
 
     from hg_plugin.utils import (check_checkpoint, check_config,
-                                 missing_data_message)
+                                 invalid_records, missing_data_message)
     problem = check_config(cfg)
     if problem:
         sys.exit(f'error: {config_path}: {problem}')
     message = missing_data_message(cfg, loaders)
+    if message:
+        sys.exit(message)
+    message = invalid_records(cfg, loaders, cfg.work_dir)
     if message:
         sys.exit(message)
 

@@ -36,6 +36,10 @@ def check_config(cfg) -> Optional[str]:
                     f'model.backbone.num_stacks={stacks}: set both to the '
                     'number of stacks')
         weights = (head.get('loss') or {}).get('stack_weights')
+        if weights is not None and not isinstance(weights, (list, tuple)):
+            return (f'model.head.loss.stack_weights={weights!r}: give a '
+                    f'list of {stacks} weights, one per stack, e.g. '
+                    f'[1.0] * {stacks}')
         if weights is not None and len(weights) != stacks:
             return (f'model.head.loss.stack_weights has {len(weights)} '
                     f'entries for {stacks} stacks: give one weight per stack')
@@ -66,6 +70,13 @@ def check_config(cfg) -> Optional[str]:
                 f'channel features: set model.head.in_channels={feat}')
     stride = 4 * 2**depth
     codec = head.get('decoder') or {}
+    for key in ('input_size', 'heatmap_size'):
+        size = codec.get(key)
+        if size is not None and not (
+                isinstance(size, (list, tuple)) and len(size) == 2 and
+                all(isinstance(v, int) and v > 0 for v in size)):
+            return (f'model.head.decoder.{key}={size!r}: give a pair of '
+                    'positive integers (width, height), e.g. (256, 256)')
     if 'input_size' in codec:
         w, h = codec['input_size']
         if w % stride or h % stride:

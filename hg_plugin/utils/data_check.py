@@ -1,4 +1,5 @@
 """Find missing dataset files before a run starts, to report them in one line."""
+import os
 import os.path as osp
 from typing import Iterable, List, Optional, Tuple
 
@@ -71,3 +72,89 @@ def missing_data_message(cfg, loaders: Iterable[str]) -> Optional[str]:
         return None
     path, key, hint = missing
     return f'error: data not found: {path} (config key {key}); {hint}.'
+
+
+# datasets whose COCO-style records keep all their keypoints in "keypoints"
+COCO_KEYPOINT_DATASETS = ('CocoDataset', 'CrowdPoseDataset', 'AicDataset',
+                          'OCHumanDataset', 'AP10KDataset')
+
+
+def _num_keypoints(ds: dict) -> Optional[int]:
+    """Keypoints of a dataset config (its class METAINFO or ``metainfo``)."""
+    import warnings
+    try:
+        from mmpose.datasets.datasets.utils import parse_pose_metainfo
+        from mmpose.registry import DATASETS
+        meta = ds.get('metainfo') or DATASETS.get(ds['type']).METAINFO
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # "a matched config file ..."
+            return parse_pose_metainfo(dict(meta))['num_keypoints']
+    except Exception:  # an unknown or custom dataset: not checked
+        return None
+
+
+def invalid_records(cfg, loaders: Iterable[str], work_dir: str
+                    ) -> Optional[str]:
+    """Check the annotation records of the given dataloaders
+    (:mod:`hg_plugin.datasets.record_check`). The first invalid record is
+    returned as one line naming file, record, image and field. With the
+    config key ``invalid_records='skip'`` the invalid records are left out
+    instead: a filtered copy of the file goes to
+    ``work_dir/checked_annotations/`` and the dataset reads that one."""
+    import json
+
+    from ..datasets.record_check import check_coco_file, check_mpii_file
+    skip = cfg.get('invalid_records', 'error') == 'skip'
+    for loader in loaders:
+        if not cfg.get(loader):
+            continue
+        for ds in _datasets(cfg[loader]['dataset']):
+            root = ds.get('data_root') or ''
+            if not ds.get('ann_file') or ds.get('type') is None:
+                continue
+            ann = osp.join(root, ds['ann_file'])
+            k = _num_keypoints(ds)
+            if k is None or not osp.isfile(ann):
+                continue
+            if ds['type'] == 'MpiiDataset':
+                boxes = None
+                if ds.get('headbox_file') and osp.isfile(ds['headbox_file']):
+                    from scipy.io import loadmat
+                    boxes = loadmat(ds['headbox_file'])[
+                        'headboxes_src'].shape[-1]
+                img = (ds.get('data_prefix') or {}).get('img')
+                problems = check_mpii_file(
+                    ann, k, osp.join(root, img) if img is not None else None,
+                    boxes)
+            elif ds['type'] in COCO_KEYPOINT_DATASETS:
+                problems = check_coco_file(ann, k)
+            else:  # keypoints elsewhere (e.g. COCO-WholeBody's face_kpts)
+                continue
+            if not problems:
+                continue
+            i, image, why = problems[0]
+            head = f'{ann}: ' + (f'record {i} (image {image}): '
+                                 if i >= 0 else '')
+            # head boxes are matched to records by index: never skip there
+            if not skip or ds.get('headbox_file') or i < 0 or \
+                    ds['type'] != 'MpiiDataset':
+                return (f'error: {head}{why} ({len(problems)} invalid '
+                        f'record(s)); fix the file' +
+                        (", or set invalid_records='skip' (--cfg-options "
+                         "invalid_records=skip) to leave them out"
+                         if ds['type'] == 'MpiiDataset' and i >= 0 and
+                         not ds.get('headbox_file') else ''))
+            with open(ann) as f:
+                records = json.load(f)
+            bad = {p[0] for p in problems}
+            kept = [r for n, r in enumerate(records) if n not in bad]
+            out = osp.join(work_dir, 'checked_annotations',
+                           f'{loader}_{osp.basename(ann)}')
+            os.makedirs(osp.dirname(out), exist_ok=True)
+            with open(out, 'w') as f:
+                json.dump(kept, f)
+            ds['ann_file'] = osp.abspath(out)
+            print(f'warning: {ann}: left out {len(bad)} invalid record(s) of '
+                  f'{len(records)} (first: record {i}, image {image}: {why});'
+                  f' training on {out}')
+    return None

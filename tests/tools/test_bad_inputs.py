@@ -138,3 +138,41 @@ def test_nan_loss_stops_naming_iteration_and_stack(mpii_root, tmp_path):
                           weights_only=False)
         assert good['meta']['iter'] == bad_iter - 1
         assert f'iter_{bad_iter - 1}.pth' in line
+
+
+@pytest.mark.parametrize('body,expected', [
+    ("_base_ = ['./hg2_mpii_256.py']\nmodel = dict(\n",
+     'syntax error in'),
+    ("_base_ = ['./no_such_base.py']\n", 'a file it names is missing'),
+    (f"_base_ = ['{HG2}']\ncustom_imports = dict(imports=['hg_plugn'], "
+     "allow_failed_imports=False)\n", "custom_imports: Failed to import "
+     "hg_plugn"),
+])
+def test_broken_config_file_is_one_line(body, expected, tmp_path):
+    cfg = REPO / 'configs' / f'_broken_{tmp_path.name}.py'
+    cfg.write_text(body)
+    try:
+        line = error_line(run('tools/train.py', cfg, '--work-dir', tmp_path))
+    finally:
+        cfg.unlink()
+    assert str(cfg) in line and expected in line, line
+
+
+@pytest.mark.parametrize('option,expected', [
+    ('model.head.loss.stack_weights=1.0', 'stack_weights'),
+    ('model.head.decoder.input_size=256', 'input_size'),
+])
+def test_config_values_of_the_wrong_type_are_one_line(
+        option, expected, mpii_root, tmp_path):
+    assert expected in error_line(train(mpii_root, tmp_path, option))
+
+
+def test_unusable_work_dir_is_one_line(mpii_root, tmp_path):
+    (tmp_path / 'file').write_text('x')
+    for work, said in ((tmp_path / 'file', 'is an existing file'),
+                       ('/proc/hg_plugin_test', 'cannot be written')):
+        opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
+        line = error_line(run('tools/train.py', HG2, '--work-dir', work,
+                              '--cfg-options', *opts, *SMALL))
+        assert said in line and 'choose another --work-dir' in line, line
+    assert (tmp_path / 'file').read_text() == 'x'

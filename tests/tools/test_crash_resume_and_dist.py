@@ -137,9 +137,36 @@ def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
     w2 = torch.load(tmp_path / 'w2' / 'iter_6.pth', weights_only=False)
     for k, v in w1['state_dict'].items():
         torch.testing.assert_close(w2['state_dict'][k], v, rtol=1e-4,
-                                   atol=1e-6)
+                                   atol=5e-6)  # fp32 reduction order differs
     # rank 0 alone writes: one run folder with one log, no per-rank files
     runs = [p for p in (tmp_path / 'w2').iterdir() if p.is_dir()]
     assert len(runs) == 1
     logs = list(runs[0].glob('*.log'))
     assert len(logs) == 1, logs
+
+
+def test_ctrl_c_and_sigterm_are_one_line_naming_the_checkpoint(
+        mpii_root, tmp_path):
+    config = write_config(tmp_path / 'cfg.py', mpii_root, batch=2)
+    for sig, rc, said in ((signal.SIGINT, 130, 'interrupted at epoch 1 '),
+                          (signal.SIGTERM, 143,
+                           'terminated (SIGTERM) at epoch 1 ')):
+        work = tmp_path / sig.name
+        proc = subprocess.Popen(  # long enough to be interrupted
+            train_cmd(config, work, '--cfg-options',
+                      'train_cfg.max_iters=100000'), cwd=REPO,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 300
+        while not (work / 'iter_4.pth').exists() and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # a step or two further
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == rc, err[-3000:]
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(said), err[-3000:]
+        last = re.search(r'last complete checkpoint (\S+); resume with '
+                         r'--resume$', lines[0])
+        assert last and os.path.isfile(last[1]), lines[0]
+        assert (work / 'last_error.log').is_file()
+        assert not list(work.glob('*.tmp*'))

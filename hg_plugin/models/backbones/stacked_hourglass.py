@@ -251,6 +251,9 @@ class StackedHourglass(BaseModule):
                 features, heatmaps = self.stack(i, x)
             outputs.append(heatmaps if self.out_type == 'heatmaps' else
                            features)
+        if self.out_type == 'features':  # for any MMPose head or neck, some
+            # of whose ops (mmcv's DeformConv2d in DEKR) need NCHW tensors
+            outputs = [f.contiguous() for f in outputs]
         return tuple(outputs)
 
 
