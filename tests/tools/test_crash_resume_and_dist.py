@@ -155,7 +155,9 @@ def test_ctrl_c_and_sigterm_are_one_line_naming_the_checkpoint(
         proc = subprocess.Popen(  # long enough to be interrupted
             train_cmd(config, work, '--cfg-options',
                       'train_cfg.max_iters=100000'), cwd=REPO,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            # a shell's background job inherits SIGINT ignored: restore it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 300
         while not (work / 'iter_4.pth').exists() and time.time() < deadline:
             time.sleep(0.02)
