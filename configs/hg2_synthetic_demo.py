@@ -36,6 +36,7 @@ default_hooks = dict(
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
 
 train_pipeline = [
+    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
     dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),

@@ -15,7 +15,8 @@ custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
 # NaN/Inf loss (naming iteration and stack) before the
 # checkpoint hook could save diverged weights; before resuming, repair a
 # last_checkpoint file that a kill left empty or dangling; refuse to
-# overwrite an earlier run's checkpoints or to `--resume` from nothing; write checkpoints
+# overwrite an earlier run's checkpoints or to `--resume` from nothing;
+# resume with the run's own seed (exact resume); write checkpoints
 # that torch >= 2.6 loads weights-only with nothing allowlisted (MMPose's
 # publish_model.py, plain torch.load)
 custom_hooks = [
@@ -24,6 +25,7 @@ custom_hooks = [
     dict(type='StopOnNonFiniteLossHook'),
     dict(type='RepairLastCheckpointHook'),
     dict(type='WorkDirGuardHook'),
+    dict(type='ExactResumeHook'),
     dict(type='WeightsOnlyCheckpointHook')
 ]
 
@@ -57,3 +59,21 @@ model = dict(
             loss=dict(type='KeypointMSELoss', use_target_weight=True),
             stack_weights=[1.0] * num_stacks),
         decoder=codec))
+
+# the base config's augmentation (flip, half body, shift/scale/rotate), with
+# draws that depend only on (seed, epoch, sample) so `--resume` is exact, and
+# image loading that refuses truncated files
+train_pipeline = [
+    dict(type='SeedAugmentation'),
+    dict(type='VerifiedLoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(
+    sampler=dict(type='SeededSampler', shuffle=True),
+    dataset=dict(pipeline=train_pipeline))

@@ -11,6 +11,7 @@ codec = dict(type='MSRAHeatmap', input_size=(288, 384), heatmap_size=(72, 96),
 model = dict(backbone=dict(depth=3), head=dict(decoder=codec))
 
 train_pipeline = [
+    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
     dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),

@@ -7,7 +7,8 @@ custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
 # NaN/Inf loss (naming iteration and stack) before the
 # checkpoint hook could save diverged weights; before resuming, repair a
 # last_checkpoint file that a kill left empty or dangling; refuse to
-# overwrite an earlier run's checkpoints or to `--resume` from nothing; write checkpoints
+# overwrite an earlier run's checkpoints or to `--resume` from nothing;
+# resume with the run's own seed (exact resume); write checkpoints
 # that torch >= 2.6 loads weights-only with nothing allowlisted (MMPose's
 # publish_model.py, plain torch.load)
 custom_hooks = [
@@ -16,6 +17,7 @@ custom_hooks = [
     dict(type='StopOnNonFiniteLossHook'),
     dict(type='RepairLastCheckpointHook'),
     dict(type='WorkDirGuardHook'),
+    dict(type='ExactResumeHook'),
     dict(type='WeightsOnlyCheckpointHook')
 ]
 
@@ -79,6 +81,7 @@ data_root = 'data/mpii/'
 # MMPose samples both from a truncated normal within those bounds and rotates
 # 60% of the samples (its default); the paper does not give a probability.
 train_pipeline = [
+    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
     dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
@@ -99,7 +102,9 @@ train_dataloader = dict(
     batch_size=16,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # DefaultSampler's order; each index carries its sample's augmentation
+    # seed, so `--resume` repeats the uninterrupted run exactly
+    sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

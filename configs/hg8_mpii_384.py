@@ -9,6 +9,7 @@ codec = dict(type='MSRAHeatmap', input_size=(384, 384), heatmap_size=(96, 96),
 model = dict(head=dict(decoder=codec))
 
 train_pipeline = [
+    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
     dict(type='VerifiedLoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),

@@ -3,6 +3,7 @@ from .channels_last_hook import ChannelsLastHook
 from .checkpoint_globals_hook import AllowCheckpointGlobalsHook
 from .compile_hook import CompileNetworkHook, compile_network
 from .config_check_hook import ConfigCheckHook
+from .exact_resume_hook import ExactResumeHook
 from .last_checkpoint_hook import RepairLastCheckpointHook
 from .nonfinite_loss_hook import StopOnNonFiniteLossHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
@@ -10,6 +11,7 @@ from .work_dir_guard_hook import WorkDirError, WorkDirGuardHook
 
 __all__ = [
     'AllowCheckpointGlobalsHook', 'ChannelsLastHook', 'CompileNetworkHook', 'ConfigCheckHook',
+    'ExactResumeHook',
     'DeviceAmpOptimWrapper', 'RepairLastCheckpointHook',
     'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'WorkDirError',
     'WorkDirGuardHook', 'amp_dtype_for', 'compile_network'
