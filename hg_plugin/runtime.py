@@ -78,6 +78,9 @@ def _atomic_write(data: bytes, filepath) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)  # atomic on POSIX
+    except OSError as e:  # name the file meant, not the temporary
+        e.filename = filepath
+        raise
     finally:
         if osp.exists(tmp):
             os.remove(tmp)  # a failed write leaves nothing behind

@@ -4,6 +4,7 @@ checkpoint before a run, and one clear line for a failure (the full
 traceback kept in a file). ``tools/*.py`` import it as ``_cli`` (Python puts
 the script's folder first on ``sys.path``)."""
 import argparse
+import errno
 import gc
 import logging
 import os
@@ -48,11 +49,10 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
     checkpoint global refused by torch's weights-only loader is named with
     the file), save the traceback (:func:`save_traceback`) and exit with
     status 1. Ctrl-C (exit 130) and SIGTERM (exit 143) print where the run
-    was and the last complete checkpoint."""
+    was and the last complete checkpoint; a full disk says so, with the
+    file and the checkpoint to resume from (temporaries were removed by the
+    atomic writes)."""
     import signal
-
-    from hg_plugin.weights.safe_load import (UnsafeCheckpointError,
-                                             refused_globals, unsafe_global)
 
     def terminated(signum, frame):
         raise Interrupted(signal.Signals(signum).name)
@@ -67,21 +67,35 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
         save_traceback(log_dir)
         print(interrupted_line(e, log_dir), file=sys.stderr)
         sys.exit(130 if isinstance(e, KeyboardInterrupt) else 143)
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise_one_line(e, log_dir, checkpoint)
+        log = save_traceback(log_dir)  # falls back to the temp folder
+        what = f' writing {e.filename}' if e.filename else ''
+        sys.exit(f'error: disk full{what}: free space, then '
+                 f'{resume_hint(log_dir)} (traceback: {log})')
     except BaseException as e:  # noqa: B902 - everything gets one line
-        name = isinstance(e, pickle.UnpicklingError) and unsafe_global(e)
-        if name:
-            e = UnsafeCheckpointError(
-                checkpoint or 'to load',
-                refused_globals(checkpoint, name) if checkpoint else [name])
-        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-        message = lines[-1] if lines else type(e).__name__
-        if not message.startswith(type(e).__name__) and ':' not in \
-                message.split(' ')[0]:
-            message = f'{type(e).__name__}: {message}'
-        log = save_traceback(log_dir)
-        sys.exit(f'error: {message} (traceback: {log})')
+        raise_one_line(e, log_dir, checkpoint)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def raise_one_line(e, log_dir, checkpoint) -> None:
+    """Exit with 'error: <the exception's last line> (traceback: ...)'."""
+    from hg_plugin.weights.safe_load import (UnsafeCheckpointError,
+                                             refused_globals, unsafe_global)
+    name = isinstance(e, pickle.UnpicklingError) and unsafe_global(e)
+    if name:
+        e = UnsafeCheckpointError(
+            checkpoint or 'to load',
+            refused_globals(checkpoint, name) if checkpoint else [name])
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    message = lines[-1] if lines else type(e).__name__
+    if not message.startswith(type(e).__name__) and ':' not in \
+            message.split(' ')[0]:
+        message = f'{type(e).__name__}: {message}'
+    log = save_traceback(log_dir)
+    sys.exit(f'error: {message} (traceback: {log})')
 
 
 class Interrupted(BaseException):
@@ -102,16 +116,21 @@ def interrupted_line(e, work_dir: str) -> str:
                      f"{info.get('iter', 0) + 1}")
     except Exception:  # no run started yet
         pass
-    marker = osp.join(work_dir, 'last_checkpoint')
-    last = ''
-    if osp.isfile(marker):
-        with open(marker) as f:
-            last = f.read().strip()
+    return f'{what}{where}; {resume_hint(work_dir)}'
+
+
+def resume_hint(work_dir: str) -> str:
+    """'last complete checkpoint X; resume with --resume', or that there is
+    none (MMEngine's ``find_latest_checkpoint``: the ``last_checkpoint``
+    file, kept pointing at complete files by the atomic writes)."""
+    from mmengine.runner import find_latest_checkpoint
+    try:
+        last = find_latest_checkpoint(work_dir)
+    except OSError:
+        last = None
     if last and osp.isfile(last):
-        tail = f'last complete checkpoint {last}; resume with --resume'
-    else:
-        tail = 'no checkpoint saved yet; start again to train from scratch'
-    return f'{what}{where}; {tail}'
+        return f'last complete checkpoint {last}; resume with --resume'
+    return 'no checkpoint saved yet; start again to train from scratch'
 
 
 def mmpose_tool(name: str):
@@ -209,24 +228,40 @@ def work_dir_problem(work_dir: str):
     return None
 
 
+def check_output_path(path: str, flag: str = '--out') -> None:
+    """Exit with one line when the file ``path`` could not be written (its
+    folder cannot be created or written, or it is a folder): checked before
+    the work whose result it would hold."""
+    import tempfile
+    folder = osp.dirname(osp.abspath(path))
+    if osp.isdir(path):
+        sys.exit(f'error: {flag} {path} is a folder; give a file name')
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        sys.exit(f'error: {flag} {path}: {folder} cannot be written '
+                 f'({e.strerror}); choose another {flag}')
+
+
 def save_metrics_hook(path: str):
     """MMPose's ``--out``: the test metrics written to ``path``. The folder
     is checked for writing before the evaluation starts."""
     import mmengine
     from mmengine.hooks import Hook
-    folder = osp.dirname(osp.abspath(path))
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as e:
-        sys.exit(f'error: --out {path}: cannot create {folder} ({e.strerror})')
-    if not os.access(folder, os.W_OK):
-        sys.exit(f'error: --out {path}: {folder} is not writable; choose '
-                 'another --out')
+    check_output_path(path)
 
     class SaveMetricHook(Hook):
         def after_test_epoch(self, runner, metrics=None):
-            if metrics is not None:
+            if metrics is None:
+                return
+            try:
                 mmengine.dump(metrics, path)
+            except OSError as e:  # e.g. the disk filled up meanwhile
+                print(f'metrics: {metrics}')  # never lost
+                sys.exit(f'error: --out {path} could not be written '
+                         f'({e.strerror}); the metrics are printed above')
 
     return SaveMetricHook()
 

@@ -10,7 +10,6 @@ on IMG (default: a synthetic figure drawn by hg_plugin.datasets, so the tool
 needs no data on disk) and the file size reported.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import warnings
@@ -90,13 +89,13 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    from _cli import check_output_path, init_or_exit
+    check_output_path(args.out)  # before the model is built and exported
     if not args.checkpoint:
         print('warning: no --checkpoint: exporting random weights',
               file=sys.stderr)
-    from _cli import init_or_exit
     model = init_or_exit(cfg, args.checkpoint, 'cpu')
     x = sample_input(model, args.image)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     net = export(model, x, args.out, args.dynamic_batch)
     diff = check(net, args.out, x)
     if args.dynamic_batch:

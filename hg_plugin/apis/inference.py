@@ -5,6 +5,11 @@ from typing import Tuple
 import numpy as np
 from torch import Tensor
 
+from ..utils.checkpoint_check import CheckpointMismatchError
+
+__all__ = ['CheckpointMismatchError', 'init_checked_model', 'preprocess_box',
+           'stack_heatmaps']
+
 
 def preprocess_box(model, img: np.ndarray, box_xyxy) -> Tuple[Tensor, dict]:
     """One box of ``img`` through the config's test pipeline and the model's
@@ -24,10 +29,6 @@ def stack_heatmaps(head, feats) -> Tuple[Tensor, ...]:
     give one per stack, a single-output head such as HeatmapHead one."""
     out = head.forward(feats)
     return tuple(out) if isinstance(out, (list, tuple)) else (out, )
-
-
-class CheckpointMismatchError(ValueError):
-    """A checkpoint that would leave weights unloaded or mismatched."""
 
 
 def init_checked_model(cfg, checkpoint=None, device: str = 'cpu'):

@@ -1,8 +1,10 @@
 """The static config checks as a hook, so MMPose's own tools run them."""
 from mmengine.hooks import Hook
+from mmengine.runner import BaseLoop
 from mmpose.registry import HOOKS
 
 from ..utils.config_check import check_config
+from ..utils.data_check import invalid_records
 
 
 @HOOKS.register_module()
@@ -10,7 +12,16 @@ class ConfigCheckHook(Hook):
     """Before anything is loaded or trained, stop with one line naming the
     config key and the value to set when backbone, neck, head, codec,
     dataset and pipelines disagree (:func:`hg_plugin.utils.check_config`).
-    ``tools/train.py``/``test.py`` run the same check before building."""
+    ``tools/train.py``/``test.py`` run the same check before building.
+
+    Then the annotation records of the train and val datasets are checked
+    (:func:`hg_plugin.utils.invalid_records`: NaN/negative joints, bad
+    scale or centre, wrong keypoint count, ...), stopping at the first
+    invalid one with a line naming file, record, image and field. Leaving
+    invalid records out (``invalid_records='skip'``) happens in
+    hg_plugin's tools, before the datasets are built; under MMPose's own
+    tools the datasets are already built when hooks run, so there the
+    check stops the run instead."""
 
     priority = 'VERY_HIGH'
 
@@ -18,3 +29,14 @@ class ConfigCheckHook(Hook):
         problem = check_config(runner.cfg)
         if problem:
             raise ValueError(problem)
+        if runner.cfg.get('invalid_records', 'error') == 'skip':
+            cfg = runner.cfg.copy()
+            cfg['invalid_records'] = 'error'
+        else:
+            cfg = runner.cfg
+        training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
+        loaders = (['train_dataloader', 'val_dataloader'] if training
+                   else ['test_dataloader'])
+        problem = invalid_records(cfg, loaders, runner.work_dir)
+        if problem:
+            raise ValueError(problem.replace('error: ', '', 1))

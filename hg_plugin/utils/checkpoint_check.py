@@ -8,6 +8,10 @@ from ..weights.safe_load import UnsafeCheckpointError, load_checkpoint
 from ..weights import strip_prefix
 
 
+class CheckpointMismatchError(ValueError):
+    """A checkpoint that would leave weights unloaded or mismatched."""
+
+
 def _few(keys, n=3) -> str:
     keys = sorted(keys)
     return ', '.join(keys[:n]) + (f', ... ({len(keys)} in all)'
@@ -32,23 +36,33 @@ def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
     sd = strip_prefix(sd)
     if is_model_wrapper(model):  # DDP in distributed runs
         model = model.module
-    target = model.state_dict()
-    missing = set(target) - set(sd)
-    unexpected = set(sd) - set(target)
+    problem = describe_mismatch(sd, model.state_dict())
+    if problem is None:
+        return None
+    return (f'checkpoint {path} does not match the model of this config ('
+            f'{problem}): {fitting_configs(sd)}')
+
+
+def describe_mismatch(sd: dict, target: dict,
+                      unexpected: bool = True) -> Optional[str]:
+    """'missing ...; unexpected ...; other shapes ...' (the first few keys
+    of each) for a state dict ``sd`` loaded into one with keys and shapes
+    ``target``, or None when it fits. BN's ``num_batches_tracked`` may be
+    missing (PyTorch fills it in)."""
+    missing = {k for k in set(target) - set(sd)
+               if not k.endswith('num_batches_tracked')}
+    extra = set(sd) - set(target) if unexpected else set()
     shapes = [f'{k} {tuple(sd[k].shape)} vs {tuple(target[k].shape)}'
               for k in sorted(set(sd) & set(target))
               if hasattr(sd[k], 'shape') and sd[k].shape != target[k].shape]
-    if not (missing or unexpected or shapes):
-        return None
     parts = []
     if missing:
         parts.append(f'missing {_few(missing)}')
-    if unexpected:
-        parts.append(f'unexpected {_few(unexpected)}')
+    if extra:
+        parts.append(f'unexpected {_few(extra)}')
     if shapes:
         parts.append(f'other shapes {_few(shapes, 2)}')
-    return (f'checkpoint {path} does not match the model of this config ('
-            + '; '.join(parts) + '): ' + fitting_configs(sd))
+    return '; '.join(parts) or None
 
 
 def hourglass_of(sd: dict) -> Optional[dict]:
@@ -92,3 +106,23 @@ def fitting_configs(sd: dict) -> str:
     return (f'it holds a StackedHourglass with {what}; use '
             + (' or '.join(f'configs/{c}' for c in fits[:3]) if fits else
                'a config with these backbone settings'))
+
+
+def check_module_load(module: nn.Module, state_dict: dict,
+                      prefix: str) -> None:
+    """Raise :class:`CheckpointMismatchError` when loading ``state_dict``
+    leaves any of ``module``'s weights (keys ``prefix + name``) missing or
+    of another shape: called while the module loads, so every loader -
+    MMEngine's non-strict ``load_checkpoint`` (MMPose's Inferencer, demos,
+    ``load_from``, ``--resume``), ``init_cfg`` Pretrained, torch - refuses
+    such a checkpoint, naming the keys and the configs that would fit."""
+    own = {k[len(prefix):]: v for k, v in state_dict.items()
+           if k.startswith(prefix)}
+    problem = describe_mismatch(own, module.state_dict())
+    if problem:
+        found = fitting_configs({f'backbone.{k}': v for k, v in own.items()})
+        where = prefix.rstrip('.') or type(module).__name__
+        raise CheckpointMismatchError(
+            f'checkpoint does not fit {where} ({problem}): {found}; to '
+            'fine-tune from it on purpose, set '
+            'model.backbone.allow_partial_load=True')

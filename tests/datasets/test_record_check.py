@@ -110,3 +110,22 @@ def test_train_stops_before_the_model_or_skips_with_a_count(tmp_path):
     kept = json.loads((tmp_path / 'w' / 'checked_annotations' /
                        'train_dataloader_mpii_train.json').read_text())
     assert len(kept) == 4
+
+
+def test_mmpose_own_train_py_stops_at_an_invalid_record(tmp_path):
+    """The check is part of ConfigCheckHook, so MMPose's tools/train.py
+    stops too (before the first step), with the same words."""
+    import mmpose
+    from pathlib import Path
+    records = mpii_records()
+    records[3]['joints'][2][0] = float('nan')
+    root = make_mpii_root(tmp_path / 'root', records)
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(root).items()]
+    tool = Path(mmpose.__file__).parent / '.mim' / 'tools' / 'train.py'
+    r = run(tool, REPO / 'configs' / 'hg1_mpii_256.py', '--work-dir',
+            tmp_path / 'w', '--cfg-options', *opts, *SMALL,
+            'train_cfg.max_epochs=1')
+    assert r.returncode != 0
+    assert (f'ValueError: {root}/annotations/mpii_train.json: record 3 '
+            f'(image {records[3]["image"]}): field "joints"[2]') in r.stderr
+    assert 'Epoch(train)' not in r.stdout + r.stderr

@@ -176,3 +176,50 @@ def test_unusable_work_dir_is_one_line(mpii_root, tmp_path):
                               '--cfg-options', *opts, *SMALL))
         assert said in line and 'choose another --work-dir' in line, line
     assert (tmp_path / 'file').read_text() == 'x'
+
+
+def test_unwritable_outputs_are_one_line_before_the_work(hg2_checkpoint,
+                                                        mpii_root, tmp_path):
+    """--out of test.py (metrics) and export_onnx.py is checked before the
+    evaluation/export, so nothing is computed only to be lost."""
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
+    for r in (run('tools/test.py', HG2, hg2_checkpoint, '--work-dir',
+                  tmp_path / 'w', '--out', '/proc/hg_plugin/m.json',
+                  '--cfg-options', *opts, *SMALL),
+              run('tools/export_onnx.py', HG2, '--out', '/proc/x/m.onnx'),
+              run('tools/export_onnx.py', HG2, '--out', tmp_path)):
+        line = error_line(r)
+        assert '--out ' in line and ('cannot be written' in line
+                                     or 'is a folder' in line), line
+        assert 'Epoch(test)' not in r.stdout and 'wrote' not in r.stdout
+
+
+DISK_FILLS = '''
+import errno, os, runpy, sys
+real = os.fsync
+def fsync(fd):  # writing epoch_2.pth hits a full disk
+    if 'epoch_2.pth' in os.readlink(f'/proc/self/fd/{fd}'):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return real(fd)
+os.fsync = fsync
+sys.argv = sys.argv[1:]
+sys.path.insert(0, 'tools')
+runpy.run_path(sys.argv[0], run_name='__main__')
+'''
+
+
+def test_disk_full_is_one_line_and_loses_nothing(mpii_root, tmp_path):
+    opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
+    work = tmp_path / 'work'
+    line = error_line(run(
+        '-c', DISK_FILLS, 'tools/train.py', HG2, '--work-dir', work,
+        '--no-validate', '--cfg-options', *opts, *SMALL,
+        'train_cfg.max_epochs=3', 'default_hooks.checkpoint.interval=1'))
+    assert line.startswith('error: disk full writing ') and 'epoch_2.pth' \
+        in line, line
+    assert f'free space, then last complete checkpoint {work}/epoch_1.pth;' \
+        ' resume with --resume' in line
+    assert sorted(p.name for p in work.iterdir() if p.is_file()) == [
+        'epoch_1.pth', 'hg2_mpii_256.py', 'last_checkpoint',
+        'last_error.log']  # no temporary left
+    torch.load(work / 'epoch_1.pth', weights_only=True)

@@ -148,3 +148,28 @@ def test_numpy_is_below_2_4_and_what_2_4_breaks_works():
     assert vis.get_image().any()
     rle = mask.encode(np.asfortranarray(np.eye(8, dtype=np.uint8)))
     assert (mask.decode(rle) == np.eye(8)).all()
+
+
+def test_inferencer_refuses_a_checkpoint_of_another_model(small, tmp_path):
+    """MMPose's Inferencer loads non-strictly; through our configs a
+    checkpoint of another hourglass stops it, naming keys and settings."""
+    import torch
+
+    from hg_plugin.models.backbones import StackedHourglass
+    cfg, _, _ = small
+    wrong = tmp_path / 'hg1.pth'
+    net = StackedHourglass(num_stacks=1, feat_channels=32)
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in
+                                net.state_dict().items()}), wrong)
+    code = (
+        'import sys\n'
+        'from mmpose.apis import MMPoseInferencer\n'
+        'try:\n'
+        '    MMPoseInferencer(pose2d=sys.argv[1], pose2d_weights=sys.argv[2],'
+        ' det_model="whole_image", device="cpu")\n'
+        'except Exception as e:\n'
+        '    print("refused:", type(e).__name__, e)\n')
+    out = ok(run('-c', code, cfg, wrong))
+    line = [x for x in out.splitlines() if x.startswith('refused:')]
+    assert line and 'CheckpointMismatchError' in line[0], out[-2000:]
+    assert 'missing features.1.' in line[0] and 'num_stacks=1' in line[0]

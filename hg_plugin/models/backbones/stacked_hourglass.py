@@ -117,6 +117,14 @@ class StackedHourglass(BaseModule):
             ``cat(f, h)`` with the two convs' weights side by side (one
             kernel, one output pass; same parameters and checkpoints).
             Default: 'concat'.
+        allow_partial_load (bool): Whether a checkpoint may leave weights of
+            this backbone missing or of another shape (MMEngine then warns and
+            keeps them random, e.g. to fine-tune on another keypoint set).
+            By default such a load - through any loader: MMPose's Inferencer
+            and demos, ``load_from``, ``--resume``, ``init_cfg`` - raises
+            :class:`~hg_plugin.utils.checkpoint_check.CheckpointMismatchError`
+            naming the first mismatching keys and the shipped configs the
+            checkpoint fits. Default: False.
         init_cfg (dict, optional): Initialization config. Default: None,
             i.e. PyTorch's defaults, as in the reference implementations.
 
@@ -137,6 +145,7 @@ class StackedHourglass(BaseModule):
                  with_cp: bool = False,
                  channels_last: bool = True,
                  merge: str = 'concat',
+                 allow_partial_load: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         for name, value in (('num_stacks', num_stacks), ('depth', depth),
@@ -157,6 +166,7 @@ class StackedHourglass(BaseModule):
         self.merge_impl = merge
         self.norm_eval, self.with_cp = norm_eval, with_cp
         self.channels_last = channels_last
+        self.allow_partial_load = allow_partial_load
         f, k = feat_channels, num_keypoints
         a, b, c = stem_channels or (f // 4, f // 2, f // 2)
         self.pre = nn.Sequential(
@@ -174,6 +184,12 @@ class StackedHourglass(BaseModule):
             nn.Conv2d(k, f, 1) for _ in range(num_stacks - 1))
         if channels_last:  # in-place init and checkpoint loading keep it
             self.to(memory_format=torch.channels_last)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if not self.allow_partial_load:
+            from ...utils.checkpoint_check import check_module_load
+            check_module_load(self, state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def train(self, mode: bool = True):
         super().train(mode)

@@ -158,3 +158,32 @@ def test_norm_eval_freezes_bn_statistics():
     net2 = small().train()
     net2(torch.randn(2, 3, 64, 64) + 3)
     assert not torch.equal(before, net2.pre[0][1].running_mean)
+
+
+def test_a_checkpoint_that_does_not_fit_is_refused_by_every_loader():
+    """MMEngine's loaders are non-strict (Inferencer, demos, load_from,
+    init_cfg): they would keep the unloaded weights random and warn. The
+    backbone refuses, unless partial loading is asked for."""
+    from mmengine.runner.checkpoint import load_state_dict
+
+    from hg_plugin.utils.checkpoint_check import CheckpointMismatchError
+    one = StackedHourglass(num_stacks=1, feat_channels=32)
+    other_k = StackedHourglass(num_stacks=2, feat_channels=32,
+                               num_keypoints=17)
+    two = StackedHourglass(num_stacks=2, feat_channels=32)
+    for wrong, what in ((one, r'missing features\.1\..*num_stacks=1'),
+                        (other_k, r'other shapes merge_preds\.0\.weight \(32, 17, 1, '
+                         r'1\) vs \(32, 16, 1, 1\).*num_keypoints=17')):
+        with pytest.raises(CheckpointMismatchError, match=what):
+            load_state_dict(two, wrong.state_dict())
+        with pytest.raises(CheckpointMismatchError,
+                           match='allow_partial_load=True'):
+            two.load_state_dict(wrong.state_dict(), strict=False)
+    before = two.outs[0].weight.clone()
+    load_state_dict(two, two.state_dict())  # a fitting one loads
+    tuned = StackedHourglass(num_stacks=2, feat_channels=32,
+                             num_keypoints=17, allow_partial_load=True)
+    load_state_dict(tuned, two.state_dict())  # fine-tuning: warns only
+    torch.testing.assert_close(tuned.hgs[0].up1.conv1.weight,
+                               two.hgs[0].up1.conv1.weight)
+    assert torch.equal(two.outs[0].weight, before)
