@@ -18,6 +18,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 from . import runtime  # noqa: E402
 from .datasets import VerifiedLoadImage  # noqa: F401,E402
 from .engine import *  # noqa: F401,F403,E402
+from .evaluation import MpiiPCKhCurve  # noqa: F401,E402
 from .models import *  # noqa: F401,F403,E402
 from .version import __version__  # noqa: F401,E402
 

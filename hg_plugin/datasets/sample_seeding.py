@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmengine.dataset import DefaultSampler
+from mmengine.logging import MMLogger
 from mmpose.registry import DATA_SAMPLERS, TRANSFORMS
 
 
@@ -65,8 +66,9 @@ class SeededSampler(DefaultSampler):
     same rank split, same arguments) whose indices carry the seed of their
     sample's augmentation, :func:`sample_seed` (seed, epoch, index).
 
-    The dataset's pipeline must start with :class:`SeedAugmentation`; a
-    pipeline without it is refused in one line (the seeds would be ignored).
+    The dataset's pipeline should start with :class:`SeedAugmentation`;
+    without it the seeds are ignored (the run trains as with
+    ``DefaultSampler``) and a warning says so.
     A sample repeated to pad the last distributed batch gets the same draws
     as its first occurrence.
     """
@@ -76,10 +78,12 @@ class SeededSampler(DefaultSampler):
         for pipeline in _pipelines(dataset):
             transforms = getattr(pipeline, 'transforms', [])
             if not any(isinstance(t, SeedAugmentation) for t in transforms):
-                raise ValueError(
-                    "train_dataloader.sampler: SeededSampler needs "
-                    "dict(type='SeedAugmentation') as the first transform of "
-                    "train_dataloader.dataset.pipeline")
+                MMLogger.get_current_instance().warning(
+                    "SeededSampler: train_dataloader.dataset.pipeline has no "
+                    "SeedAugmentation, so augmentation draws are not "
+                    "reproducible on --resume; put dict(type="
+                    "'SeedAugmentation') first in the pipeline")
+                break
 
     def __iter__(self):
         for index in super().__iter__():

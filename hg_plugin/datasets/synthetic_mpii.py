@@ -118,8 +118,18 @@ def make_sample(rng: np.random.Generator, size: int) -> Tuple[np.ndarray, Dict,
 
 def make_synthetic_mpii(out_dir: str, num_train: int = 1000,
                         num_val: int = 200, image_size: int = 192,
-                        seed: int = 0) -> Dict[str, str]:
-    """Write the dataset under ``out_dir``; return its annotation paths."""
+                        seed: int = 0,
+                        difficulty: str = 'easy') -> Dict[str, str]:
+    """Write the dataset under ``out_dir``; return its annotation paths.
+    ``difficulty='hard'``: occlusions, other figures, textured backgrounds,
+    wide scale/rotation, truncation (:mod:`.synthetic_hard`)."""
+    if difficulty not in ('easy', 'hard'):
+        raise ValueError(f"difficulty must be 'easy' or 'hard', got "
+                         f'{difficulty!r}')
+    if difficulty == 'hard':
+        from .synthetic_hard import make_hard_sample as sample
+    else:
+        sample = make_sample
     rng = np.random.default_rng(seed)
     os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
@@ -130,7 +140,7 @@ def make_synthetic_mpii(out_dir: str, num_train: int = 1000,
         boxes = []
         for _ in range(count):
             idx += 1
-            img, record, box = make_sample(rng, image_size)
+            img, record, box = sample(rng, image_size)
             record['image'] = f'{idx:09d}.jpg'
             cv2.imwrite(osp.join(out_dir, 'images', record['image']), img,
                         [cv2.IMWRITE_JPEG_QUALITY, 95])

@@ -84,10 +84,11 @@ def check_config(cfg) -> Optional[str]:
                     f' cannot be halved {depth} times after the /4 stem: use '
                     f'multiples of {stride} (or a smaller model.backbone.depth)')
         hm = codec.get('heatmap_size')
-        if hm is not None and tuple(hm) != (w // 4, h // 4):
+        s = bb.get('heatmap_stride', 4) if heatmaps else 4
+        if hm is not None and tuple(hm) != (w // s, h // s):
             return (f'model.head.decoder.heatmap_size={tuple(hm)} but the '
-                    f'network outputs {(w // 4, h // 4)} (input_size / 4): '
-                    'set heatmap_size to input_size / 4')
+                    f'network outputs {(w // s, h // s)} (input_size / {s}):'
+                    f' set heatmap_size to input_size / {s}')
         size = head.get('in_featuremap_size')
         if size is not None and tuple(size) != (w // 4, h // 4):
             return (f'model.head.in_featuremap_size={tuple(size)} but '

@@ -117,6 +117,11 @@ class StackedHourglass(BaseModule):
             ``cat(f, h)`` with the two convs' weights side by side (one
             kernel, one output pass; same parameters and checkpoints).
             Default: 'concat'.
+        heatmap_stride (int): Heatmaps at 1/4 of the input (4, the paper)
+            or 1/2 (2): an extra stage before each heatmap layer upsamples
+            the features x2 (nearest) and applies a 3x3 conv-BN-ReLU to f/2
+            channels; the heatmaps are average-pooled back to 1/4 before
+            re-injection. Default: 4.
         allow_partial_load (bool): Whether a checkpoint may leave weights of
             this backbone missing or of another shape (MMEngine then warns and
             keeps them random, e.g. to fine-tune on another keypoint set).
@@ -145,6 +150,7 @@ class StackedHourglass(BaseModule):
                  with_cp: bool = False,
                  channels_last: bool = True,
                  merge: str = 'concat',
+                 heatmap_stride: int = 4,
                  allow_partial_load: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
@@ -159,6 +165,9 @@ class StackedHourglass(BaseModule):
         if out_type not in ('heatmaps', 'features'):
             raise ValueError("StackedHourglass: `out_type` must be "
                              f"'heatmaps' or 'features', got {out_type!r}")
+        if heatmap_stride not in (2, 4):
+            raise ValueError('StackedHourglass: `heatmap_stride` must be 4 '
+                             f'or 2, got {heatmap_stride!r}')
         if merge not in ('sum', 'concat'):
             raise ValueError("StackedHourglass: `merge` must be 'sum' or "
                              f"'concat', got {merge!r}")
@@ -167,6 +176,7 @@ class StackedHourglass(BaseModule):
         self.norm_eval, self.with_cp = norm_eval, with_cp
         self.channels_last = channels_last
         self.allow_partial_load = allow_partial_load
+        self.heatmap_stride = heatmap_stride
         f, k = feat_channels, num_keypoints
         a, b, c = stem_channels or (f // 4, f // 2, f // 2)
         self.pre = nn.Sequential(
@@ -177,7 +187,15 @@ class StackedHourglass(BaseModule):
             nn.Sequential(Residual(f, f), conv_bn_relu(f, f, 1))
             for _ in range(num_stacks))
         num_outs = num_stacks if out_type == 'heatmaps' else num_stacks - 1
-        self.outs = nn.ModuleList(nn.Conv2d(f, k, 1) for _ in range(num_outs))
+        if heatmap_stride == 4:
+            self.outs = nn.ModuleList(nn.Conv2d(f, k, 1)
+                                      for _ in range(num_outs))
+        else:  # an upsampling stage before the heatmap layer
+            self.outs = nn.ModuleList(
+                nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'),
+                              conv_bn_relu(f, f // 2, 3),
+                              nn.Conv2d(f // 2, k, 1))
+                for _ in range(num_outs))
         self.merge_features = nn.ModuleList(
             nn.Conv2d(f, f, 1) for _ in range(num_stacks - 1))
         self.merge_preds = nn.ModuleList(
@@ -233,6 +251,8 @@ class StackedHourglass(BaseModule):
         """Input of stack ``i + 1``: ``x + merge_features(features) +
         merge_preds(heatmaps)`` (heatmap re-injection)."""
         mf, mp = self.merge_features[i], self.merge_preds[i]
+        if self.heatmap_stride == 2:
+            heatmaps = F.avg_pool2d(heatmaps, 2)
         if self.merge_impl == 'concat':
             merged = F.conv2d(torch.cat((features, heatmaps), 1),
                               torch.cat((mf.weight, mp.weight), 1),

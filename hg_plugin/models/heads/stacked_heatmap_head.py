@@ -75,20 +75,23 @@ class StackedHeatmapHead(BaseHead):
                 feats: Features,
                 batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> Predictions:
-        """Decode the last stack; with ``flip_test`` average it with the
-        flipped (and, with ``shift_heatmap``, 1-pixel shifted) prediction."""
+        """Decode the last stack (``test_cfg['stack']``: another one, e.g.
+        0 for the first, to measure each stack's accuracy); with
+        ``flip_test`` average it with the flipped (and, with
+        ``shift_heatmap``, 1-pixel shifted) prediction."""
+        stack = test_cfg.get('stack', -1)
         if test_cfg.get('flip_test', False):
             assert isinstance(feats, list) and len(feats) == 2
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
-            heatmaps = self.forward(feats[0])[-1]
+            heatmaps = self.forward(feats[0])[stack]
             heatmaps_flip = flip_heatmaps(
-                self.forward(feats[1])[-1],
+                self.forward(feats[1])[stack],
                 flip_mode=test_cfg.get('flip_mode', 'heatmap'),
                 flip_indices=flip_indices,
                 shift_heatmap=test_cfg.get('shift_heatmap', False))
             heatmaps = (heatmaps + heatmaps_flip) * 0.5
         else:
-            heatmaps = self.forward(feats)[-1]
+            heatmaps = self.forward(feats)[stack]
 
         heatmaps = heatmaps.float()  # under bf16 autocast; numpy needs fp32
         preds = self.decode(heatmaps)

@@ -19,12 +19,14 @@ from ..backbones import StackedHourglass
 from ..heads import StackedHeatmapHead
 
 
-def _backward_now(optim_wrapper: OptimWrapper, loss: torch.Tensor) -> None:
+def _backward_now(optim_wrapper: OptimWrapper, loss: torch.Tensor,
+                  retain_graph: bool = False) -> None:
     """What ``optim_wrapper.backward`` does (accumulation and AMP loss
     scaling), without counting an extra iteration."""
     loss = optim_wrapper.scale_loss(loss)
     scaler = getattr(optim_wrapper, 'loss_scaler', None)
-    (scaler.scale(loss) if scaler is not None else loss).backward()
+    (scaler.scale(loss) if scaler is not None else loss).backward(
+        retain_graph=retain_graph)
 
 
 @MODELS.register_module()
@@ -35,10 +37,19 @@ class StagewiseTopdownPoseEstimator(TopdownPoseEstimator):
     only (DDP expects one backward per forward). Inference is unchanged.
     Select it with ``model.type='StagewiseTopdownPoseEstimator'`` or
     ``tools/train.py --stagewise-backward``.
+
+    Args:
+        detach_reinjection (bool): Cut the stacks apart (the default, which
+            frees each stack's activations). ``False`` keeps the gradient
+            through the re-injection (each backward retains the graph):
+            the paper's gradients, only computed stack by stack - the
+            control for the cut, with no memory saved.
+        **kwargs: ``TopdownPoseEstimator``'s arguments.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, detach_reinjection: bool = True, **kwargs):
         super().__init__(**kwargs)
+        self.detach_reinjection = detach_reinjection
         if not (isinstance(self.backbone, StackedHourglass)
                 and self.backbone.out_type == 'heatmaps' and not self.with_neck
                 and isinstance(self.head, StackedHeatmapHead)):
@@ -71,11 +82,14 @@ class StagewiseTopdownPoseEstimator(TopdownPoseEstimator):
                     gt, weights = head.targets(samples, heatmaps)
                 loss = head.loss_module.stack_loss(i, heatmaps, gt, weights)
                 if i < backbone.num_stacks - 1:  # built before x is freed
-                    x = backbone.merge(i, x.detach(), features.detach(),
-                                       heatmaps.detach())
+                    cut = (lambda t: t.detach()) if self.detach_reinjection \
+                        else (lambda t: t)
+                    x = backbone.merge(i, cut(x), cut(features),
+                                       cut(heatmaps))
             losses[f'loss_kpt_stack{i}'] = loss.detach()
             if i < backbone.num_stacks - 1:
-                _backward_now(optim_wrapper, loss)
+                _backward_now(optim_wrapper, loss,
+                              retain_graph=not self.detach_reinjection)
             else:  # the last backward counts the iteration and steps
                 optim_wrapper.update_params(loss)
         if self.train_cfg.get('compute_acc', True):

@@ -187,3 +187,21 @@ def test_a_checkpoint_that_does_not_fit_is_refused_by_every_loader():
     torch.testing.assert_close(tuned.hgs[0].up1.conv1.weight,
                                two.hgs[0].up1.conv1.weight)
     assert torch.equal(two.outs[0].weight, before)
+
+
+def test_heatmaps_at_half_the_input():
+    """heatmap_stride=2: an upsampling stage before each heatmap layer;
+    re-injection pools the heatmaps back to the stacks' 1/4 resolution."""
+    net = StackedHourglass(num_stacks=2, feat_channels=16, depth=2,
+                           heatmap_stride=2)
+    out = net(torch.randn(2, 3, 64, 64))
+    assert [tuple(o.shape) for o in out] == [(2, 16, 32, 32)] * 2
+    assert isinstance(net.outs[0][0], nn.Upsample)
+    # the first stack's heatmaps reach the second stack through the merge
+    x = net.stem(torch.randn(1, 3, 64, 64))
+    f, h = net.stack(0, x)
+    h = h.detach().requires_grad_()
+    net.merge(0, x, f, h).sum().backward()
+    assert h.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='heatmap_stride'):
+        StackedHourglass(heatmap_stride=1)

@@ -79,6 +79,16 @@ def test_predict_decodes_last_stack():
                                    atol=1.5)
 
 
+def test_predict_decodes_another_stack_when_asked():
+    h = head()
+    feats = peaks()
+    feats = (torch.roll(feats[0], 3, -1), feats[1], feats[2])
+    kpts = h.predict(feats, samples(), test_cfg=dict(stack=0))[0].keypoints[0]
+    for k in range(K):  # the first stack's peaks, moved 3 pixels right
+        np.testing.assert_allclose(kpts[k], [(8 + k) * 4, (3 + 2 * k) * 4],
+                                   atol=1.5)
+
+
 def test_flip_test_averages_last_stack_with_flipped_shifted_prediction():
     h = head()
     torch.manual_seed(0)

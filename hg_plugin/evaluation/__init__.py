@@ -1,0 +1,3 @@
+from .mpii_pckh_curve import MpiiPCKhCurve, pckh_curve
+
+__all__ = ['MpiiPCKhCurve', 'pckh_curve']
