@@ -1,3 +1,4 @@
+from .pack_ae_inputs import PackAEInputs
 from .sample_seeding import (SampleKey, SeedAugmentation, SeededSampler,
                              sample_seed)
 from .synthetic_mpii import (approx_head_boxes, make_synthetic_mpii,
@@ -5,7 +6,7 @@ from .synthetic_mpii import (approx_head_boxes, make_synthetic_mpii,
 from .transforms import VerifiedLoadImage
 
 __all__ = [
-    'SampleKey', 'SeedAugmentation', 'SeededSampler', 'VerifiedLoadImage',
+    'PackAEInputs', 'SampleKey', 'SeedAugmentation', 'SeededSampler', 'VerifiedLoadImage',
     'sample_seed', 'approx_head_boxes', 'make_synthetic_mpii',
     'write_headboxes'
 ]

@@ -43,6 +43,18 @@ def check_config(cfg) -> Optional[str]:
         if weights is not None and len(weights) != stacks:
             return (f'model.head.loss.stack_weights has {len(weights)} '
                     f'entries for {stacks} stacks: give one weight per stack')
+    if head.get('type') == 'StackedAEHead':
+        n, dim = head.get('num_keypoints'), head.get('tag_dim', 1)
+        maps = n * (1 + dim) if head.get('tag_per_keypoint', True) \
+            else n + dim
+        if head.get('num_stacks') != stacks:
+            return (f'model.head.num_stacks={head.get("num_stacks")} but '
+                    f'model.backbone.num_stacks={stacks}: set both to the '
+                    'number of stacks')
+        if k != maps:
+            return (f'model.backbone.num_keypoints={k} but StackedAEHead '
+                    f'needs {maps} maps per stack ({n} heatmaps + tags): '
+                    f'set model.backbone.num_keypoints={maps}')
     out = head.get('out_channels')
     if heatmaps and out is not None and out != k:
         return (f'model.backbone.num_keypoints={k} but model.head.'
@@ -85,6 +97,8 @@ def check_config(cfg) -> Optional[str]:
                     f'multiples of {stride} (or a smaller model.backbone.depth)')
         hm = codec.get('heatmap_size')
         s = bb.get('heatmap_stride', 4) if heatmaps else 4
+        if (model.get('test_cfg') or {}).get('restore_heatmap_size'):
+            hm = None  # bottom-up: decoded after resizing to the input
         if hm is not None and tuple(hm) != (w // s, h // s):
             return (f'model.head.decoder.heatmap_size={tuple(hm)} but the '
                     f'network outputs {(w // s, h // s)} (input_size / {s}):'
