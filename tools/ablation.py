@@ -152,9 +152,8 @@ def run(cmd, log, env):
         r = subprocess.run(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT,
                            env=env)
     if r.returncode:
-        tail = open(log).read()[-2000:]
-        raise RuntimeError(f'{" ".join(map(str, cmd))} failed (log: {log})'
-                           f'\n{tail}')
+        raise RuntimeError(f'{osp.basename(cmd[1])} failed for '
+                           f'{osp.dirname(log)}; see {log}')
 
 
 def last_metrics(work):
@@ -261,43 +260,40 @@ def metric_of(result, name):
     return result['tests']['dark' if s['codec'] == 'dark' else '']
 
 
-def summarise(results, names, seeds, args, wall):
-    rows, curves = [], {}
+def mean_std(values):
+    return float(np.mean(values)), float(np.std(values))
+
+
+def summarise(results, names, seeds):
+    """One row per variant (mean, std over seeds) and the per-stack table."""
     from hg_plugin.evaluation.mpii_pckh_curve import REPORTED
+    rows = []
     for name in names:
         if name == 'per-stack':
             continue
         s = settings(name)
-        per_seed = [metric_of(results[(training_key(s), sd)], name)
-                    for sd in seeds]
-        vals = {k: [m[k] for m in per_seed] for k in
-                ('PCK', 'PCKh@0.2', 'PCK@0.1', 'AUC')}
+        runs = [results[(training_key(s), sd)] for sd in seeds]
+        tests = [metric_of(r, name) for r in runs]
         params, macs = model_cost(s)
-        times = [results[(training_key(s), sd)]['train_time'] for sd in seeds]
-        rows.append(dict(name=name, group=VARIANTS[name][0],
-                         label=VARIANTS[name][1], params=params, macs=macs,
-                         train_s=float(np.mean(times)),
-                         **{k: (float(np.mean(v)), float(np.std(v)))
-                            for k, v in vals.items()},
-                         curve=[float(np.mean([m[f'PCKh@{t:g}']
-                                               for m in per_seed]))
-                                for t in REPORTED],
-                         val=[[c[0], float(np.mean(
-                             [results[(training_key(s), sd)]['val_curve'][i][1]
-                              for sd in seeds]))]
-                              for i, c in enumerate(results[(training_key(s),
-                                                    seeds[0])]['val_curve'])]))
-        curves[name] = rows[-1]
+        steps = [step for step, *_ in runs[0]['val_curve']]
+        rows.append(dict(
+            name=name, group=VARIANTS[name][0], label=VARIANTS[name][1],
+            params=params, macs=macs,
+            train_s=float(np.mean([r['train_time'] for r in runs])),
+            **{k: mean_std([m[k] for m in tests])
+               for k in ('PCK', 'PCKh@0.2', 'PCK@0.1', 'AUC')},
+            curve=[float(np.mean([m[f'PCKh@{t:g}'] for m in tests]))
+                   for t in REPORTED],
+            val=[[step, float(np.mean([r['val_curve'][i][1] for r in runs]))]
+                 for i, step in enumerate(steps)]))
     per_stack = None
     if 'per-stack' in names:
         s = settings('per-stack')
+        runs = [results[(training_key(s), sd)] for sd in seeds]
         per_stack = []
-        for i in range(s['stacks']):
+        for i in range(s['stacks']):  # the last stack is the default test
             name = f'stack{i}' if i < s['stacks'] - 1 else ''
-            v = [results[(training_key(s), sd)]['tests'][name]
-                 for sd in seeds]
-            per_stack.append({k: (float(np.mean([m[k] for m in v])),
-                                  float(np.std([m[k] for m in v])))
+            per_stack.append({k: mean_std([r['tests'][name][k] for r in runs])
                               for k in ('PCK', 'PCK@0.1', 'AUC')})
     return rows, per_stack
 
@@ -444,11 +440,15 @@ def main():
         futures = {k: pool.submit(train_and_evaluate, k[0], s, k[1], args, env)
                    for k, s in jobs.items()}
         for k, fut in futures.items():
-            results[k] = fut.result()
+            try:
+                results[k] = fut.result()
+            except RuntimeError as e:  # finished runs are kept for next time
+                pool.shutdown(cancel_futures=True)
+                sys.exit(f'error: {str(e).splitlines()[0]}')
             print(f'done {k} after {(time.time() - start) / 60:.1f} min',
                   flush=True)
     wall = time.time() - start
-    rows, per_stack = summarise(results, names, args.seeds, args, wall)
+    rows, per_stack = summarise(results, names, args.seeds)
     write_report(rows, per_stack, args.seeds, args, wall)
     print(f'wrote {args.out}/ablation.md and ablation.png in '
           f'{wall / 60:.1f} min')
