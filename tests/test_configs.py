@@ -31,7 +31,15 @@ def test_config_builds_and_runs(path):
         assert len(head.loss.stack_weights) == stacks
     w, h = cfg.codec.input_size
     with torch.no_grad():
-        out = model.head.forward(model.backbone(torch.zeros(1, 3, h, w)))
+        feats = model.backbone(torch.zeros(1, 3, h, w))
+        out = model.head.forward(feats)
+    assert len(feats) == backbone.num_stacks
+    if head.type == 'StackedAEHead':  # bottom-up: the last stack's maps
+        heatmaps, tags = out
+        assert heatmaps.shape[1:] == (head.num_keypoints,
+                                      *cfg.codec.heatmap_size[::-1])
+        assert tags.shape == heatmaps.shape
+        return
     assert len(out) == backbone.num_stacks
     assert out[-1].shape[1:] == (head.out_channels,
                                  *cfg.codec.heatmap_size[::-1])
