@@ -69,18 +69,18 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
         sys.exit(130 if isinstance(e, KeyboardInterrupt) else 143)
     except OSError as e:
         if e.errno != errno.ENOSPC:
-            raise_one_line(e, log_dir, checkpoint)
+            exit_one_line(e, log_dir, checkpoint)
         log = save_traceback(log_dir)  # falls back to the temp folder
         what = f' writing {e.filename}' if e.filename else ''
         sys.exit(f'error: disk full{what}: free space, then '
                  f'{resume_hint(log_dir)} (traceback: {log})')
     except BaseException as e:  # noqa: B902 - everything gets one line
-        raise_one_line(e, log_dir, checkpoint)
+        exit_one_line(e, log_dir, checkpoint)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def raise_one_line(e, log_dir, checkpoint) -> None:
+def exit_one_line(e, log_dir, checkpoint) -> None:
     """Exit with 'error: <the exception's last line> (traceback: ...)'."""
     from hg_plugin.weights.safe_load import (UnsafeCheckpointError,
                                              refused_globals, unsafe_global)
@@ -212,18 +212,27 @@ def load_config(args, tool: str):
     return cfg
 
 
+def write_error(folder: str):
+    """Why ``folder`` cannot be created or written into (the OS's words), or
+    None: what MMEngine and the tools do next anyway, tried first."""
+    import tempfile
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        return e.strerror
+    return None
+
+
 def work_dir_problem(work_dir: str):
     """Why ``work_dir`` cannot take logs and checkpoints, or None."""
     if osp.exists(work_dir) and not osp.isdir(work_dir):
         return (f'--work-dir {work_dir} is an existing file, not a folder: '
                 'choose another --work-dir')
-    import tempfile
-    try:  # what MMEngine does next anyway: create it and write into it
-        os.makedirs(work_dir, exist_ok=True)
-        with tempfile.TemporaryFile(dir=work_dir):
-            pass
-    except OSError as e:
-        return (f'--work-dir {work_dir} cannot be written ({e.strerror}): '
+    why = write_error(work_dir)
+    if why:
+        return (f'--work-dir {work_dir} cannot be written ({why}): '
                 'choose another --work-dir')
     return None
 
@@ -232,17 +241,13 @@ def check_output_path(path: str, flag: str = '--out') -> None:
     """Exit with one line when the file ``path`` could not be written (its
     folder cannot be created or written, or it is a folder): checked before
     the work whose result it would hold."""
-    import tempfile
-    folder = osp.dirname(osp.abspath(path))
     if osp.isdir(path):
         sys.exit(f'error: {flag} {path} is a folder; give a file name')
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as e:
+    folder = osp.dirname(osp.abspath(path))
+    why = write_error(folder)
+    if why:
         sys.exit(f'error: {flag} {path}: {folder} cannot be written '
-                 f'({e.strerror}); choose another {flag}')
+                 f'({why}); choose another {flag}')
 
 
 def save_metrics_hook(path: str):

@@ -43,15 +43,14 @@ def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
             f'{problem}): {fitting_configs(sd)}')
 
 
-def describe_mismatch(sd: dict, target: dict,
-                      unexpected: bool = True) -> Optional[str]:
+def describe_mismatch(sd: dict, target: dict) -> Optional[str]:
     """'missing ...; unexpected ...; other shapes ...' (the first few keys
     of each) for a state dict ``sd`` loaded into one with keys and shapes
     ``target``, or None when it fits. BN's ``num_batches_tracked`` may be
     missing (PyTorch fills it in)."""
     missing = {k for k in set(target) - set(sd)
                if not k.endswith('num_batches_tracked')}
-    extra = set(sd) - set(target) if unexpected else set()
+    extra = set(sd) - set(target)
     shapes = [f'{k} {tuple(sd[k].shape)} vs {tuple(target[k].shape)}'
               for k in sorted(set(sd) & set(target))
               if hasattr(sd[k], 'shape') and sd[k].shape != target[k].shape]
