@@ -4,7 +4,4 @@ _base_ = ['./hg8_mpii_256.py']
 
 num_stacks = 1
 model = dict(
-    backbone=dict(num_stacks=num_stacks),
-    head=dict(
-        num_stacks=num_stacks,
-        loss=dict(stack_weights=[1.0] * num_stacks)))
+    backbone=dict(num_stacks=num_stacks), head=dict(num_stacks=num_stacks))

@@ -1,8 +1,9 @@
 # `make demo`: a small 2-stack hourglass trained on the project's procedurally
-# generated MPII-format figures (hg_plugin/datasets/synthetic_mpii.py), sized
+# generated MPII-format figures (hg_plugin/synthetic/), sized
 # to learn on 2 CPU cores in minutes. Same network, head, loss, augmentation
 # and evaluation as hg8_mpii_256.py; the departures are all about CPU time.
 _base_ = ['./hg8_mpii_256.py']
+from hg_plugin.pipelines import topdown_pipelines  # noqa: E402
 
 num_stacks = 2
 data_root = 'data/synthetic_mpii/'
@@ -16,10 +17,7 @@ codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
 model = dict(
     # feat_channels 64 instead of 256 (the stem scales with it: 16-32-32-64)
     backbone=dict(num_stacks=num_stacks, feat_channels=64),
-    head=dict(
-        num_stacks=num_stacks,
-        loss=dict(stack_weights=[1.0] * num_stacks),
-        decoder=codec))
+    head=dict(num_stacks=num_stacks, decoder=codec))
 
 # a short run: 10x the paper's lr with cosine decay to 0 instead of a
 # 210-epoch step schedule
@@ -35,23 +33,7 @@ default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
 
-train_pipeline = [
-    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
-         scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+train_pipeline, val_pipeline = topdown_pipelines(codec, augment='paper')
 # 2 CPU cores: one loader worker keeps up with the small model
 train_dataloader = dict(
     batch_size=16, num_workers=1,

@@ -6,18 +6,8 @@
 # AssociativeEmbedding codec). MMPose 1.x ships AE only with HRNet; data,
 # schedule, decoding and evaluation here are MMPose's AE settings
 # (ae_hrnet-w32_8xb24-300e_coco-512x512.py), the network is the paper's.
-_base_ = ['mmpose::_base_/default_runtime.py']
-custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
-# hg_plugin's run guards, as in hg8_mpii_256.py
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='ConfigCheckHook'),
-    dict(type='StopOnNonFiniteLossHook'),
-    dict(type='RepairLastCheckpointHook'),
-    dict(type='WorkDirGuardHook'),
-    dict(type='ExactResumeHook'),
-    dict(type='WeightsOnlyCheckpointHook')
-]
+_base_ = ['mmpose::_base_/default_runtime.py', './_base_/hg_run_guards.py']
+custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 4
 num_keypoints = 17

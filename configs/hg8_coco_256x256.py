@@ -7,27 +7,11 @@
 # td-hm_hourglass52 (72.6 AP at 256x256).
 _base_ = [
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_hourglass52_8xb32-210e_coco-256x256.py'
+    'td-hm_hourglass52_8xb32-210e_coco-256x256.py', './_base_/hg_run_guards.py'
 ]
-custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
-# hg_plugin's run guards (registered hooks, so MMPose's own tools run them
-# too): check that backbone, head, codec and data agree; stop at the first
-# NaN/Inf loss (naming iteration and stack) before the
-# checkpoint hook could save diverged weights; before resuming, repair a
-# last_checkpoint file that a kill left empty or dangling; refuse to
-# overwrite an earlier run's checkpoints or to `--resume` from nothing;
-# resume with the run's own seed (exact resume); write checkpoints
-# that torch >= 2.6 loads weights-only with nothing allowlisted (MMPose's
-# publish_model.py, plain torch.load)
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='ConfigCheckHook'),
-    dict(type='StopOnNonFiniteLossHook'),
-    dict(type='RepairLastCheckpointHook'),
-    dict(type='WorkDirGuardHook'),
-    dict(type='ExactResumeHook'),
-    dict(type='WeightsOnlyCheckpointHook')
-]
+from hg_plugin.pipelines import topdown_pipelines  # noqa: E402
+
+custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 8
 num_keypoints = 17
@@ -56,24 +40,15 @@ model = dict(
         out_channels=num_keypoints,
         loss=dict(
             type='MultiStackHeatmapLoss',
-            loss=dict(type='KeypointMSELoss', use_target_weight=True),
-            stack_weights=[1.0] * num_stacks),
+            loss=dict(type='KeypointMSELoss', use_target_weight=True)),
         decoder=codec))
 
 # the base config's augmentation (flip, half body, shift/scale/rotate), with
 # draws that depend only on (seed, epoch, sample) so `--resume` is exact, and
 # image loading that refuses truncated files
-train_pipeline = [
-    dict(type='SeedAugmentation'),
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
+train_pipeline, val_pipeline = topdown_pipelines(codec, augment='coco')
 train_dataloader = dict(
     sampler=dict(type='SeededSampler', shuffle=True),
     dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader

@@ -5,28 +5,13 @@
 # can be halved 3 times but not 4 (the backbone refuses such inputs).
 # sigma scaled with the heatmap: 2 at 64x48 -> 3 at 96x72.
 _base_ = ['./hg8_coco_256x256.py']
+from hg_plugin.pipelines import topdown_pipelines  # noqa: E402
 
 codec = dict(type='MSRAHeatmap', input_size=(288, 384), heatmap_size=(72, 96),
              sigma=3)
 model = dict(backbone=dict(depth=3), head=dict(decoder=codec))
 
-train_pipeline = [
-    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+train_pipeline, val_pipeline = topdown_pipelines(codec, augment='coco')
 train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

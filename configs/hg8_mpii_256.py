@@ -1,25 +1,9 @@
 # Stacked Hourglass (Newell et al., ECCV 2016), 8 stacks, MPII, 256x256 input.
 # The paper's recipe; every departure says why.
-_base_ = ['mmpose::_base_/default_runtime.py']
-custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
-# hg_plugin's run guards (registered hooks, so MMPose's own tools run them
-# too): check that backbone, head, codec and data agree; stop at the first
-# NaN/Inf loss (naming iteration and stack) before the
-# checkpoint hook could save diverged weights; before resuming, repair a
-# last_checkpoint file that a kill left empty or dangling; refuse to
-# overwrite an earlier run's checkpoints or to `--resume` from nothing;
-# resume with the run's own seed (exact resume); write checkpoints
-# that torch >= 2.6 loads weights-only with nothing allowlisted (MMPose's
-# publish_model.py, plain torch.load)
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='ConfigCheckHook'),
-    dict(type='StopOnNonFiniteLossHook'),
-    dict(type='RepairLastCheckpointHook'),
-    dict(type='WorkDirGuardHook'),
-    dict(type='ExactResumeHook'),
-    dict(type='WeightsOnlyCheckpointHook')
-]
+_base_ = ['mmpose::_base_/default_runtime.py', './_base_/hg_run_guards.py']
+from hg_plugin.pipelines import topdown_pipelines  # noqa: E402
+
+custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 8
 num_keypoints = 16
@@ -64,11 +48,11 @@ model = dict(
         type='StackedHeatmapHead',
         num_stacks=num_stacks,
         out_channels=num_keypoints,
-        # intermediate supervision: the same MSE loss on every stack
+        # intermediate supervision: the same MSE loss on every stack (with
+        # weight 1 each: MultiStackHeatmapLoss's default stack_weights)
         loss=dict(
             type='MultiStackHeatmapLoss',
-            loss=dict(type='KeypointMSELoss', use_target_weight=True),
-            stack_weights=[1.0] * num_stacks),
+            loss=dict(type='KeypointMSELoss', use_target_weight=True)),
         decoder=codec),
     # flip test: average with the flipped image's heatmaps, shifted 1 pixel
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))
@@ -80,23 +64,8 @@ data_root = 'data/mpii/'
 # augmentation: rotation +-30 deg, scale 0.75-1.25, horizontal flip (paper).
 # MMPose samples both from a truncated normal within those bounds and rotates
 # 60% of the samples (its default); the paper does not give a probability.
-train_pipeline = [
-    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
-         scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+# Draws depend only on (seed, epoch, sample), so `--resume` is exact.
+train_pipeline, val_pipeline = topdown_pipelines(codec, augment='paper')
 
 train_dataloader = dict(
     batch_size=16,

@@ -3,28 +3,13 @@
 # 384 (0.889 -> 0.894 PCKh). sigma scaled with the heatmap: 1 at 64 -> 1.5 at
 # 96. 384 = 6 x 64, so depth 4 still applies.
 _base_ = ['./hg8_mpii_256.py']
+from hg_plugin.pipelines import topdown_pipelines  # noqa: E402
 
 codec = dict(type='MSRAHeatmap', input_size=(384, 384), heatmap_size=(96, 96),
              sigma=1.5)
 model = dict(head=dict(decoder=codec))
 
-train_pipeline = [
-    dict(type='SeedAugmentation'),  # draws depend on (seed, epoch, sample)
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
-         scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+train_pipeline, val_pipeline = topdown_pipelines(codec, augment='paper')
 # half the batch of 256x384 (2.25x the activations per image)
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

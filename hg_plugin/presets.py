@@ -14,18 +14,19 @@ from typing import Dict, List, Optional
 
 import torch
 
+from .engine import amp_dtype_for
+
 PRESETS = ('fast',)
 
 
 def fast_settings(device: str) -> Dict[str, object]:
     """What ``fast`` turns on for ``device`` ('cuda' or 'cpu')."""
-    from hg_plugin.engine import amp_dtype_for
     if device == 'cuda':
         return dict(channels_last=True, amp=amp_dtype_for('cuda'),
                     compile=True)
     amx = getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)()
-    return dict(channels_last=True, amp='bfloat16' if amx else None,
-                compile=False)
+    return dict(channels_last=True,
+                amp=amp_dtype_for('cpu') if amx else None, compile=False)
 
 
 def apply_preset(cfg, name: str, device: Optional[str] = None,

@@ -10,14 +10,14 @@ and its ``weights_only=True`` default stay as torch ships them.
     torch loads with ``weights_only=True`` by default, and mmengine 0.10's
     loader calls ``torch.load`` without the flag. MMPose's checkpoints (the
     model zoo's included) also hold numpy arrays, scalars and dtypes
-    (dataset metainfo); ``hg_plugin.weights.safe_load.SAFE_GLOBALS`` names
+    (dataset metainfo); ``hg_plugin.checkpoints.SAFE_GLOBALS`` names
     exactly these and is added
     with torch's public ``add_safe_globals``; every other global
     (``os.system``, any class whose unpickling could run code) is still
     refused by torch. Not ``getattr``, which MMEngine's ``HistoryBuffer``
     pickles and which would reach any attribute of an allowed class: the
     configs' ``WeightsOnlyCheckpointHook`` writes the message hub without it.
-    ``hg_plugin.weights.safe_load.load_checkpoint`` is the same load for our
+    ``hg_plugin.checkpoints.load_checkpoint`` is the same load for our
     own code, with a one-line error naming every refused global.
 ``atomic_local_writes`` (mmengine 0.10)
     mmengine writes checkpoints straight to their final path, so a run killed
@@ -47,9 +47,18 @@ import logging
 import os
 import os.path as osp
 import re
+import sys
 from typing import Callable, Dict, List, Optional, Tuple
 
+import mmengine
+import mmpose
+import mmpose.models  # noqa: F401  (the heads that import to_numpy)
 import torch
+from mmengine.dist import utils as dist_utils
+from mmengine.fileio import LocalBackend, register_backend
+from mmpose.utils import tensor_utils
+
+from .checkpoints import SAFE_GLOBALS
 
 APPLIED: Dict[str, str] = {}  # fix name -> 'applied' or why it was skipped
 
@@ -64,7 +73,6 @@ def _checkpoint_allowlist() -> Optional[str]:
     if _version(torch.__version__) < (2, 6):
         return f'torch {torch.__version__} does not load weights-only by ' \
             'default (written for torch >= 2.6)'
-    from .weights.safe_load import SAFE_GLOBALS
     torch.serialization.add_safe_globals(SAFE_GLOBALS)
 
 
@@ -87,7 +95,6 @@ def _atomic_write(data: bytes, filepath) -> None:
 
 
 def _atomic_local_writes() -> Optional[str]:
-    from mmengine.fileio import LocalBackend, register_backend
 
     class AtomicLocalBackend(LocalBackend):
         """Local files that appear whole or not at all."""
@@ -102,7 +109,6 @@ def _atomic_local_writes() -> Optional[str]:
 
 
 def _cpu_init_dist() -> Optional[str]:
-    from mmengine.dist import utils as dist_utils
     original = dist_utils._init_dist_pytorch
 
     def init_dist_pytorch(backend, init_backend='torch', **kwargs):
@@ -114,10 +120,6 @@ def _cpu_init_dist() -> Optional[str]:
 
 
 def _bf16_to_numpy() -> Optional[str]:
-    import sys
-
-    import mmpose.models  # noqa: F401  (the heads that import to_numpy)
-    from mmpose.utils import tensor_utils
     original = tensor_utils.to_numpy
 
     def to_numpy(x, return_device=False, unzip=False):
@@ -143,8 +145,6 @@ FIXES: List[Tuple[str, str, Callable[[], Optional[str]]]] = [
 
 def apply() -> Dict[str, str]:
     """Apply each fix whose versions match, once per process."""
-    import mmengine
-    import mmpose
     versions = {'torch': torch.__version__, 'mmengine': mmengine.__version__,
                 'mmpose': mmpose.__version__}
     for name, written_for, fix in FIXES:

@@ -9,7 +9,7 @@ import mmpose
 from mmengine.config import Config
 
 import hg_plugin  # noqa: F401
-from hg_plugin.utils.config_check import check_config
+from hg_plugin.checks import check_config
 from tests.conftest import REPO
 
 AE = REPO / 'configs' / 'hg4_ae_coco_512.py'

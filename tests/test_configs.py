@@ -9,7 +9,7 @@ from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 
 CONFIGS = sorted(str(p) for p in (Path(__file__).parents[1] / 'configs')
-                 .rglob('*.py') if not p.name.startswith('_'))
+                 .rglob('*.py') if '_base_' not in p.parts)
 
 
 def test_configs_exist():

@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 
 from hg_plugin.mix import MixError, mix_overrides, write_mixed_config
-from hg_plugin.utils import check_config
+from hg_plugin.checks import check_config
 from tests.conftest import REPO
 
 UNSUPPORTED_FAMILIES = ('RTMO', 'YOLOX-Pose', 'ED-Pose', 'RTMW',

@@ -7,7 +7,8 @@ import torch
 from mmengine.config import Config
 
 from hg_plugin import config_path
-from hg_plugin.presets import apply_preset, fast_settings
+from hg_plugin.presets import apply_preset
+from tests.conftest import REPO
 
 ZOO_RES50 = ('.mim/configs/body_2d_keypoint/topdown_heatmap/mpii/'
              'td-hm_res50_8xb64-210e_mpii-256x256.py')
@@ -17,13 +18,12 @@ def hook_types(cfg):
     return [h['type'] for h in cfg.custom_hooks]
 
 
-def test_fast_on_cuda_is_amp_compile_channels_last(monkeypatch):
-    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
+def test_fast_on_cuda_is_amp_compile_channels_last():
     cfg = Config.fromfile(config_path('hg8_mpii_256.py'))
     said = apply_preset(cfg, 'fast', device='cuda')
     assert cfg.model.backbone.channels_last is True
     assert cfg.optim_wrapper.type == 'DeviceAmpOptimWrapper'
-    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    assert cfg.optim_wrapper.dtype == 'float16'  # faster on an H100
     assert cfg.val_cfg.fp16 and cfg.test_cfg.fp16
     assert hook_types(cfg).count('CompileNetworkHook') == 1
     assert 'ChannelsLastHook' not in hook_types(cfg)  # the backbone does it
@@ -33,9 +33,38 @@ def test_fast_on_cuda_is_amp_compile_channels_last(monkeypatch):
     assert hook_types(cfg).count('CompileNetworkHook') == 1
 
 
-def test_fast_on_a_gpu_without_bf16_is_fp16(monkeypatch):
-    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: False)
-    assert fast_settings('cuda')['amp'] == 'float16'
+@pytest.mark.parametrize('device, dtype', [('cuda', 'float16'),
+                                           ('cpu', 'bfloat16')])
+def test_one_auto_dtype_for_amp_flag_preset_and_optim_wrapper(
+        monkeypatch, device, dtype):
+    """``--amp`` without a value, ``--preset fast`` and
+    ``DeviceAmpOptimWrapper(dtype='auto')`` choose the same dtype on the
+    same (faked) device: fp16 on CUDA, bf16 on the CPU."""
+    import argparse
+    import sys
+
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    sys.path.insert(0, str(REPO / 'tools'))
+    import _cli
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: device == 'cuda')
+    monkeypatch.setattr(torch.cpu, '_is_amx_tile_supported', lambda: True,
+                        raising=False)  # so that the CPU preset uses AMP
+    chosen = {}
+    parser = argparse.ArgumentParser()
+    _cli.add_speed_args(parser, train=True)
+    cfg = Config.fromfile(config_path('hg2_mpii_256.py'))
+    _cli.apply_speed_args(cfg, parser.parse_args(['--amp']), train=True)
+    chosen['--amp'] = cfg.optim_wrapper.dtype
+    cfg = Config.fromfile(config_path('hg2_mpii_256.py'))
+    apply_preset(cfg, 'fast')  # the device it sees
+    chosen['--preset fast'] = cfg.optim_wrapper.dtype
+    init_default_scope('mmpose')
+    wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), dict(
+        type='DeviceAmpOptimWrapper', dtype='auto',
+        optimizer=dict(type='SGD', lr=0.1)))
+    chosen['dtype=auto'] = str(wrapper.cast_dtype).replace('torch.', '')
+    assert chosen == dict.fromkeys(chosen, dtype)
 
 
 @pytest.mark.parametrize('amx', [False, True])

@@ -1,5 +1,5 @@
 """hg_plugin.runtime (the toolbox fixes, applied once, version-gated) and
-hg_plugin.weights.safe_load (weights-only loading with an explicit
+hg_plugin.checkpoints.safe_load (weights-only loading with an explicit
 allowlist)."""
 import argparse
 import logging
@@ -14,7 +14,7 @@ import torch
 
 import hg_plugin
 from hg_plugin import runtime
-from hg_plugin.weights import safe_load
+from hg_plugin.checkpoints import safe_load
 from tests.conftest import REPO, env_without_weights_only_escape
 
 
@@ -257,14 +257,15 @@ def test_mmpose_heads_train_under_bf16_autocast():
     assert torch.isfinite(losses['loss_kpt']) and 'acc_pose' in losses
 
 
-def test_device_amp_optim_wrapper_auto_dtype():
+def test_device_amp_optim_wrapper_auto_dtype_on_the_cpu(monkeypatch):
+    """On a CPU-only machine ``dtype='auto'`` autocasts to bfloat16 (the
+    CPU's only autocast dtype), with the loss scaler off."""
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
-
-    from hg_plugin.engine import amp_dtype_for
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     init_default_scope('mmpose')
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), dict(
         type='DeviceAmpOptimWrapper', dtype='auto',
         optimizer=dict(type='SGD', lr=0.1)))
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    assert wrapper.cast_dtype == getattr(torch, amp_dtype_for(device))
+    assert wrapper.cast_dtype == torch.bfloat16
+    assert not wrapper.loss_scaler.is_enabled()

@@ -9,7 +9,7 @@ Every variant is a config (written to ``<work-dir>/configs/``) trained with
 ``tools/train.py`` on the same train split and evaluated with
 ``tools/test.py`` on a held-out split (MPII layout, MMPose's PCKh via
 ``MpiiPCKhCurve``). Without ``--data-root`` the data is the ``hard``
-synthetic MPII set (:mod:`hg_plugin.datasets.synthetic_hard`), made once
+synthetic MPII set (:mod:`hg_plugin.synthetic.hard`), made once
 with a fixed seed. Writes ``<out>/ablation.md`` (mean +- std over seeds of
 PCKh@0.5/0.2/0.1, AUC, params, MACs, train time) and ``<out>/ablation.png``
 (PCKh vs threshold; held-out PCKh vs iterations); raw numbers in
@@ -27,15 +27,31 @@ Groups (the README's "Ablations" says what they answer):
   per-stack held-out PCKh of each stack's heatmaps of the paper model
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
+import platform
+import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import matplotlib
 import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from hg_plugin import config_path
+from hg_plugin.config_file import write_config
+from hg_plugin.evaluation.mpii_pckh_curve import REPORTED
+from hg_plugin.models.backbones import StackedHourglass
+from hg_plugin.pipelines import topdown_pipelines
+from hg_plugin.synthetic import make_synthetic_mpii
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASE = dict(stacks=4, width=44, size=64, stride=4, codec='msra', sup='all',
@@ -77,74 +93,58 @@ def training_key(s):
             'udp' if s['codec'] == 'udp' else 'msra', s['sup'], s['sigma'])
 
 
-def write_config(path, s, args, seed):
+def write_variant_config(path, s, args, seed):
+    """The variant's config: configs/hg2_mpii_256.py with its network,
+    codec, supervision and a short schedule, on the benchmark data."""
     size, hm = s['size'], s['size'] // s['stride']
-    codec_type = 'UDPHeatmap' if s['codec'] == 'udp' else 'MSRAHeatmap'
-    codec = dict(type=codec_type, input_size=(size, size),
-                 heatmap_size=(hm, hm), sigma=s['sigma'])
-    udp = s['codec'] == 'udp'
-    weights = [0.0] * (s['stacks'] - 1) + [1.0] if s['sup'] == 'last' \
-        else [1.0] * s['stacks']
-    model_type = 'StagewiseTopdownPoseEstimator' if s['sup'].startswith(
-        'stagewise') else 'TopdownPoseEstimator'
-    extra = ", detach_reinjection=False" if s['sup'] == 'stagewise-kept' \
-        else ''
+    codec = dict(type='UDPHeatmap' if s['codec'] == 'udp' else 'MSRAHeatmap',
+                 input_size=(size, size), heatmap_size=(hm, hm),
+                 sigma=s['sigma'])
+    model = dict(
+        type='StagewiseTopdownPoseEstimator' if s['sup'].startswith(
+            'stagewise') else 'TopdownPoseEstimator',
+        backbone=dict(num_stacks=s['stacks'], feat_channels=s['width'],
+                      depth=3, heatmap_stride=s['stride']),
+        head=dict(num_stacks=s['stacks'], decoder=codec),
+        test_cfg=dict(flip_test=False))
+    if s['sup'] == 'last':
+        model['head']['loss'] = dict(
+            stack_weights=[0.0] * (s['stacks'] - 1) + [1.0])
+    if s['sup'] == 'stagewise-kept':
+        model['detach_reinjection'] = False
     root = args.data_root.rstrip('/') + '/'
     iters, val = args.iters, max(1, args.iters // args.evals)
-    text = f'''# written by tools/ablation.py
-_base_ = [{osp.join(REPO, 'configs', 'hg2_mpii_256.py')!r}]
-codec = {codec!r}
-model = dict(
-    type={model_type!r}{extra},
-    backbone=dict(num_stacks={s['stacks']}, feat_channels={s['width']},
-                  depth=3, heatmap_stride={s['stride']}),
-    head=dict(num_stacks={s['stacks']}, loss=dict(stack_weights={weights}),
-              decoder=codec),
-    test_cfg=dict(flip_test=False))
-# a short schedule: RMSprop as in the paper, lr 1e-3 (not 2.5e-4) with a
-# warm-up, since {iters} iterations are far fewer than the paper's
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,
-                        begin=0, end={max(1, iters // 10)})]
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={iters},
-                 val_interval={val})
-default_hooks = dict(
-    logger=dict(interval={max(1, min(50, val))}, log_metric_by_epoch=False),
-    checkpoint=dict(interval={iters}, by_epoch=False, save_best=None,
-                    max_keep_ckpts=1))
-log_processor = dict(by_epoch=False)
-randomness = dict(seed={seed})
-train_pipeline = [
-    dict(type='SeedAugmentation'),
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
-         scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size'], use_udp={udp}),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='VerifiedLoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size'], use_udp={udp}),
-    dict(type='PackPoseInputs')
-]
-train_dataloader = dict(
-    batch_size={args.batch}, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root={root!r}, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root={root!r},
-                 headbox_file={root + 'annotations/mpii_gt_val.mat'!r},
-                 pipeline=val_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='MpiiPCKhCurve')
-test_evaluator = val_evaluator
-'''
-    with open(path, 'w') as f:
-        f.write(text)
+    train, test = topdown_pipelines(codec, use_udp=s['codec'] == 'udp')
+    loader = dict(num_workers=0, persistent_workers=False)
+    write_config(path, dict(
+        codec=codec, model=model,
+        optim_wrapper=dict(optimizer=dict(lr=1e-3)),
+        param_scheduler=[dict(type='LinearLR', start_factor=0.1,
+                              by_epoch=False, begin=0,
+                              end=max(1, iters // 10))],
+        train_cfg=dict(_delete_=True, type='IterBasedTrainLoop',
+                       max_iters=iters, val_interval=val),
+        default_hooks=dict(
+            logger=dict(interval=max(1, min(50, val)),
+                        log_metric_by_epoch=False),
+            checkpoint=dict(interval=iters, by_epoch=False, save_best=None,
+                            max_keep_ckpts=1)),
+        log_processor=dict(by_epoch=False),
+        randomness=dict(seed=seed),
+        train_dataloader=dict(batch_size=args.batch, **loader, dataset=dict(
+            data_root=root, pipeline=train)),
+        val_dataloader=dict(batch_size=32, **loader, dataset=dict(
+            data_root=root, headbox_file=root + 'annotations/mpii_gt_val.mat',
+            pipeline=test)),
+        test_dataloader=dict(batch_size=32, **loader, dataset=dict(
+            data_root=root, headbox_file=root + 'annotations/mpii_gt_val.mat',
+            pipeline=test)),
+        val_evaluator=dict(type='MpiiPCKhCurve'),
+        test_evaluator=dict(type='MpiiPCKhCurve')),
+        base=config_path('hg2_mpii_256'), imports=(), comments=[
+            'written by tools/ablation.py: a short schedule, RMSprop as in '
+            'the paper, lr 1e-3 (not 2.5e-4) with a warm-up,',
+            f'since {iters} iterations are far fewer than the paper\'s'])
 
 
 def run(cmd, log, env):
@@ -168,7 +168,6 @@ def last_metrics(work):
 
 def test_metrics(work):
     """The metrics a tools/test.py run logged (``<timestamp>/<ts>.json``)."""
-    import glob
     found = sorted(glob.glob(osp.join(work, '*', '*.json')))
     with open(found[-1]) as f:
         recs = [json.loads(line) for line in f if line.strip()]
@@ -196,10 +195,9 @@ def train_and_evaluate(key, s, seed, args, env):
     ckpt = osp.join(work, f'iter_{args.iters}.pth')
     trained = osp.join(work, 'train.json')
     if not osp.isfile(trained):  # (again, if an earlier attempt broke off)
-        import shutil
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
-        write_config(cfg, s, args, seed)
+        write_variant_config(cfg, s, args, seed)
         start = time.time()
         run([sys.executable, 'tools/train.py', cfg, '--work-dir', work],
             osp.join(work, 'train.out'), env)
@@ -232,11 +230,7 @@ def train_and_evaluate(key, s, seed, args, env):
 
 def model_cost(s):
     """Parameters and MACs of a variant's network at its input size."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
-    import hg_plugin  # noqa: F401
-    from hg_plugin.models.backbones import StackedHourglass
     net = StackedHourglass(num_stacks=s['stacks'], feat_channels=s['width'],
                            depth=3, heatmap_stride=s['stride']).eval()
     with FlopCounterMode(display=False) as fc, torch.no_grad():
@@ -245,7 +239,6 @@ def model_cost(s):
 
 
 def make_data(args):
-    from hg_plugin.datasets import make_synthetic_mpii
     root = osp.join(args.work_dir, 'data')
     if not osp.isfile(osp.join(root, 'annotations', 'mpii_gt_val.mat')):
         print(f'making the hard synthetic set in {root} ...', flush=True)
@@ -266,7 +259,6 @@ def mean_std(values):
 
 def summarise(results, names, seeds):
     """One row per variant (mean, std over seeds) and the per-stack table."""
-    from hg_plugin.evaluation.mpii_pckh_curve import REPORTED
     rows = []
     for name in names:
         if name == 'per-stack':
@@ -347,11 +339,7 @@ def write_report(rows, per_stack, seeds, args, wall):
 
 
 def plot(rows, per_stack, args):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
 
-    from hg_plugin.evaluation.mpii_pckh_curve import REPORTED
     groups = [g for g in ('sup', 'stacks', 'res') if any(
         r['group'] == g for r in rows)]
     if not groups:
@@ -377,7 +365,7 @@ def plot(rows, per_stack, args):
     fig.savefig(osp.join(args.out, 'ablation.png'), dpi=90)
 
 
-def main():
+def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--variants', default='all',
                    help='comma-separated names or groups (sup, stacks, res, '
@@ -402,8 +390,13 @@ def main():
     if args.quick:
         args.seeds, args.iters, args.evals = args.seeds[:1], 6, 2
         args.num_train, args.num_val, args.batch = 64, 16, 8
+    return args
+
+
+def chosen_variants(spec: str) -> list:
+    """Variant names from ``--variants`` (names, groups or 'all')."""
     names = []
-    for v in args.variants.split(','):
+    for v in spec.split(','):
         v = v.strip()
         chosen = list(VARIANTS) if v == 'all' else [
             n for n in VARIANTS if VARIANTS[n][0] == v] or [v]
@@ -413,29 +406,13 @@ def main():
                          f'{", ".join(VARIANTS)} or a group')
             if n not in names:
                 names.append(n)
-    if args.data_root:
-        args.data_desc = f'MPII layout at {args.data_root}'
-    else:
-        args.data_root = make_data(args)
-        args.data_desc = (f'the hard synthetic MPII set ({args.num_train} '
-                          f'train / {args.num_val} held-out images, 128 px, '
-                          'seed 2016; hg_plugin.datasets.synthetic_hard)')
-    import platform
-    args.machine = f'{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()})' \
-        if args.device == 'cpu' else args.device
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    if args.device == 'cpu':  # MMEngine takes the GPU whenever it sees one
-        env['CUDA_VISIBLE_DEVICES'] = ''
-    jobs = {}
-    for n in names:
-        for sd in args.seeds:
-            jobs.setdefault((training_key(settings(n)), sd), settings(n))
-    start = time.time()
-    results = {}
-    print(f'{len(jobs)} trainings for {len(names)} variants x '
-          f'{len(args.seeds)} seeds, {args.jobs} at a time', flush=True)
+    return names
+
+
+def run_grid(jobs, args, env) -> dict:
+    """Every (training, seed) at most ``--jobs`` at a time; finished runs
+    are cached for the next invocation."""
+    start, results = time.time(), {}
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = {k: pool.submit(train_and_evaluate, k[0], s, k[1], args, env)
                    for k, s in jobs.items()}
@@ -447,6 +424,35 @@ def main():
                 sys.exit(f'error: {str(e).splitlines()[0]}')
             print(f'done {k} after {(time.time() - start) / 60:.1f} min',
                   flush=True)
+    return results
+
+
+def main():
+    args = parse_args()
+    names = chosen_variants(args.variants)
+    if args.data_root:
+        args.data_desc = f'MPII layout at {args.data_root}'
+    else:
+        args.data_root = make_data(args)
+        args.data_desc = (f'the hard synthetic MPII set ({args.num_train} '
+                          f'train / {args.num_val} held-out images, 128 px, '
+                          'seed 2016; hg_plugin.synthetic.hard)')
+    args.machine = (f'{os.cpu_count()} CPU cores ('
+                    f'{platform.processor() or platform.machine()})'
+                    if args.device == 'cpu' else args.device)
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    if args.device == 'cpu':  # MMEngine takes the GPU whenever it sees one
+        env['CUDA_VISIBLE_DEVICES'] = ''
+    jobs = {}
+    for n in names:
+        for sd in args.seeds:
+            jobs.setdefault((training_key(settings(n)), sd), settings(n))
+    print(f'{len(jobs)} trainings for {len(names)} variants x '
+          f'{len(args.seeds)} seeds, {args.jobs} at a time', flush=True)
+    start = time.time()
+    results = run_grid(jobs, args, env)
     wall = time.time() - start
     rows, per_stack = summarise(results, names, args.seeds)
     write_report(rows, per_stack, args.seeds, args, wall)

@@ -16,6 +16,17 @@ import os.path as osp
 import sys
 import tempfile
 
+import matplotlib
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from hg_plugin import config_path
+from hg_plugin.datasets import approx_head_boxes, write_headboxes
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODES = {
     'plain': {},
@@ -26,7 +37,6 @@ MODES = {
 
 def mpii_layout(data: str, root: str) -> str:
     """MMPose's MPII layout over ``data`` (test_mpii.json + images)."""
-    from hg_plugin.datasets import approx_head_boxes, write_headboxes
     ann = osp.join(data, 'test_mpii.json')
     if not osp.isfile(ann):
         sys.exit(f'error: {ann} not found: pass --data, a folder with '
@@ -45,10 +55,7 @@ def mpii_layout(data: str, root: str) -> str:
 
 
 def train(mode, root, args, work_dir):
-    from mmengine.config import Config
-    from mmengine.hooks import Hook
-    from mmengine.runner import Runner
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'hg2_mpii_256.py'))
+    cfg = Config.fromfile(config_path('hg2_mpii_256'))
     codec = dict(type='MSRAHeatmap', input_size=(128, 128),
                  heatmap_size=(32, 32), sigma=1)
     pipeline = [
@@ -117,9 +124,6 @@ def main():
     for mode in args.modes:
         curves[mode], pckh[mode] = train(mode, root, args,
                                          osp.join(tmp, mode))
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4))
     for mode, losses in curves.items():
         ax.plot(range(1, len(losses) + 1), losses,

@@ -19,9 +19,14 @@ import sys
 
 import torch
 
+from hg_plugin import config_path
+from hg_plugin.checkpoints import (ConversionError, UnsafeCheckpointError,
+                                   convert, data_preprocessor,
+                                   load_checkpoint)
+from hg_plugin.config_file import write_config
+
 
 def read_source(path: str, trust: bool):
-    from hg_plugin.weights.safe_load import UnsafeCheckpointError, load_checkpoint
     try:
         if trust:
             return torch.load(path, map_location='cpu', weights_only=False)
@@ -36,29 +41,22 @@ def read_source(path: str, trust: bool):
         sys.exit(f'error: cannot read checkpoint {path}: {last}')
 
 
-def write_config(path: str, ckpt_path: str, source: str, src: str,
-                 kwargs: dict) -> None:
+def write_converted_config(path: str, ckpt_path: str, source: str,
+                           src: str, kwargs: dict) -> None:
     """A config beside the checkpoint: the shipped MPII config with this
     network, its per-stack loss weights and the source's normalisation."""
-    import hg_plugin
-    from hg_plugin.weights import data_preprocessor
     n = kwargs['num_stacks']
-    backbone = dict(type='StackedHourglass', **kwargs)
-    text = f'''# Written by tools/convert_weights.py: {source} checkpoint {src}
-# converted to {osp.basename(ckpt_path)}. The shipped MPII recipe with the
-# source's network and input normalisation.
-_base_ = [{hg_plugin.config_path('hg8_mpii_256')!r}]
-load_from = {osp.abspath(ckpt_path)!r}
-model = dict(
-    data_preprocessor={data_preprocessor(source)!r},
-    backbone={backbone!r},
-    head=dict(
-        num_stacks={n},
-        out_channels={kwargs['num_keypoints']},
-        loss=dict(stack_weights={[1.0] * n!r})))
-'''
-    with open(path, 'w') as f:
-        f.write(text)
+    write_config(path, dict(
+        load_from=osp.abspath(ckpt_path),
+        model=dict(data_preprocessor=data_preprocessor(source),
+                   backbone=dict(type='StackedHourglass', **kwargs),
+                   head=dict(num_stacks=n,
+                             out_channels=kwargs['num_keypoints'],
+                             loss=dict(stack_weights=[1.0] * n)))),
+        base=config_path('hg8_mpii_256'), imports=(), comments=[
+            f'Written by tools/convert_weights.py: {source} checkpoint {src}',
+            f'converted to {osp.basename(ckpt_path)}. The shipped MPII '
+            "recipe with the source's network and input normalisation."])
 
 
 def main():
@@ -72,7 +70,6 @@ def main():
     p.add_argument('--trust-source', action='store_true',
                    help='read SRC as a full pickle (it may run code)')
     args = p.parse_args()
-    from hg_plugin.weights import ConversionError, convert
     ckpt = read_source(args.src, args.trust_source)
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
         else None
@@ -86,7 +83,7 @@ def main():
                     meta=dict(converted_from=args.source, backbone=kwargs)),
                args.dst)
     config = osp.splitext(args.dst)[0] + '.py'
-    write_config(config, args.dst, args.source, args.src, kwargs)
+    write_converted_config(config, args.dst, args.source, args.src, kwargs)
     print(f'wrote {args.dst} ({len(sd)} tensors) and {config}: '
           f'StackedHourglass({kwargs})')
     if kwargs['num_keypoints'] != 16:

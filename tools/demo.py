@@ -13,6 +13,12 @@ import cv2
 import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
+from mmengine.structures import InstanceData
+from mmpose.apis import inference_topdown, init_model
+from mmpose.visualization import PoseLocalVisualizer
+
+import hg_plugin  # noqa: F401  (registers the models)
+from hg_plugin.synthetic import make_synthetic_mpii
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs', 'hg2_synthetic_demo.py')
@@ -30,7 +36,6 @@ def parse_args():
 
 
 def ensure_data(root: str, num_train: int, num_val: int) -> None:
-    from hg_plugin.datasets import make_synthetic_mpii
     stamp = osp.join(root, 'annotations', 'generated.json')
     want = dict(num_train=num_train, num_val=num_val, seed=0)
     if osp.isfile(stamp) and json.load(open(stamp)) == want:
@@ -46,9 +51,6 @@ def draw_predictions(cfg, checkpoint: str, root: str, out_png: str,
     """Top-down inference through MMPose's API on held-out images, drawn by
     MMPose's PoseLocalVisualizer with the dataset's colours: for each image
     the ground truth (left) beside the prediction (right)."""
-    from mmengine.structures import InstanceData
-    from mmpose.apis import inference_topdown, init_model
-    from mmpose.visualization import PoseLocalVisualizer
     model = init_model(cfg, checkpoint, device='cpu')
     vis = PoseLocalVisualizer(radius=2, line_width=1)
     vis.set_dataset_meta(model.dataset_meta)
@@ -71,7 +73,6 @@ def draw_predictions(cfg, checkpoint: str, root: str, out_png: str,
 
 def main():
     args = parse_args()
-    import hg_plugin  # noqa: F401  (registers the models)
     ensure_data(args.data_root, args.num_train, args.num_val)
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = args.work_dir

@@ -14,11 +14,14 @@ import os.path as osp
 import sys
 import warnings
 
+import cv2
 import numpy as np
 import torch
-from mmengine.config import DictAction
+from _cli import check_output_path, init_or_exit
+from mmengine.config import Config, DictAction
 
 from hg_plugin.apis import preprocess_box, stack_heatmaps
+from hg_plugin.synthetic import make_sample
 
 TOLERANCE = 1e-3
 
@@ -37,9 +40,7 @@ class HeatmapNet(torch.nn.Module):
 def sample_input(model, image=None) -> torch.Tensor:
     """An image (``None``: a synthetic 256x256 figure), whole, through the
     config's test pipeline and preprocessor."""
-    import cv2
     if image is None:
-        from hg_plugin.datasets.synthetic_mpii import make_sample
         img = make_sample(np.random.default_rng(0), 256)[0]
     else:
         img = cv2.imread(image)
@@ -66,7 +67,7 @@ def export(model, x, path, dynamic_batch):
 
 def check(net, path, x) -> float:
     """Max |PyTorch - onnxruntime| over every output."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # here: the optional [onnx] extra
     sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
     with torch.no_grad():
         ref = [t.numpy() for t in net(x)]
@@ -85,11 +86,9 @@ def main():
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
     args = p.parse_args()
-    from mmengine.config import Config
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    from _cli import check_output_path, init_or_exit
     check_output_path(args.out)  # before the model is built and exported
     if not args.checkpoint:
         print('warning: no --checkpoint: exporting random weights',

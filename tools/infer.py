@@ -17,7 +17,13 @@ import sys
 import cv2
 import numpy as np
 import torch
-from mmengine.config import DictAction
+from _cli import init_or_exit
+from mmengine.config import Config, DictAction
+from mmpose.apis import inference_topdown
+from mmpose.structures import merge_data_samples
+from mmpose.visualization import PoseLocalVisualizer
+
+from hg_plugin.apis import preprocess_box, stack_heatmaps
 
 
 def parse_args():
@@ -101,7 +107,6 @@ def load_boxes(args, img_shape) -> np.ndarray:
 def box_heatmaps(model, img, box) -> tuple:
     """Every stack's (K, h, w) heatmaps and the network's input crop for one
     box, through the config's own test pipeline."""
-    from hg_plugin.apis import preprocess_box, stack_heatmaps
     inputs, data = preprocess_box(model, img, box)
     with torch.no_grad():
         stacks = stack_heatmaps(model.head, model.extract_feat(inputs))
@@ -113,8 +118,6 @@ def draw_people(model, img, results) -> np.ndarray:
     """Skeletons, keypoints and boxes drawn by MMPose's PoseLocalVisualizer
     with the dataset's colours; each person's mean keypoint score beside
     its box."""
-    from mmpose.structures import merge_data_samples
-    from mmpose.visualization import PoseLocalVisualizer
     vis = PoseLocalVisualizer(radius=4, line_width=2)
     vis.set_dataset_meta(model.dataset_meta)
     rgb = img[..., ::-1].copy()
@@ -176,8 +179,6 @@ def draw(model, img, results, stacks, crop) -> np.ndarray:
 
 def main():
     args = parse_args()
-    from mmengine.config import Config
-    from mmpose.apis import inference_topdown
     img = cv2.imread(args.image)
     if img is None:
         sys.exit(f'error: cannot read image {args.image}')
@@ -190,7 +191,6 @@ def main():
     elif not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
     boxes = load_boxes(args, img.shape)  # before the model: fail fast
-    from _cli import init_or_exit
     model = init_or_exit(cfg, args.checkpoint, args.device)
     results = inference_topdown(model, img, boxes, bbox_format='xyxy')
     stacks, crop = box_heatmaps(model, img, boxes[0])

@@ -22,11 +22,17 @@ import sys
 import time
 import warnings
 
+from mmengine.config import Config
+
+import hg_plugin  # noqa: F401  (registers the modules)
+from hg_plugin.mix import (MixError, mixed_config, train_step_check,
+                           write_mixed_config)
+from hg_plugin.shipped_configs import mmpose_dir
+
 
 def shipped_configs():
     """MMPose's shipped 2D configs (relative to its configs folder)."""
-    import mmpose
-    root = osp.join(osp.dirname(mmpose.__file__), '.mim', 'configs')
+    root = mmpose_dir('configs')
     files = glob.glob(osp.join(root, '*_2d_keypoint', '**', '*.py'),
                       recursive=True)
     return root, sorted(osp.relpath(f, root) for f in files)
@@ -43,9 +49,6 @@ def family(cfg) -> tuple:
 
 
 def sweep(select_all: bool, feat_channels: int, stacks: int):
-    from mmengine.config import Config
-
-    from hg_plugin.mix import MixError, mixed_config, train_step_check
     root, names = shipped_configs()
     seen, rows = set(), []
     for name in names:
@@ -117,8 +120,6 @@ def main():
                    '(and the rows as JSON beside it)')
     args = p.parse_args()
     warnings.simplefilter('ignore')
-    import hg_plugin  # noqa: F401  (registers the modules)
-    from hg_plugin.mix import MixError, write_mixed_config
     if args.sweep:
         rows = sweep(args.all, args.feat_channels, args.stacks)
         text = report(rows, args.all)

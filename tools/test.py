@@ -13,11 +13,13 @@ import os
 import os.path as osp
 import sys
 
+from _cli import (add_mmpose_args, add_speed_args, apply_speed_args,
+                  load_config, route_warnings_to_stdout, run_checked,
+                  save_metrics_hook)
 from mmengine.config import DictAction
 
 
 def parse_args():
-    from _cli import add_mmpose_args, add_speed_args
     parser = argparse.ArgumentParser(description='Evaluate a pose model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -36,12 +38,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from _cli import route_warnings_to_stdout
     route_warnings_to_stdout()
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    from _cli import (apply_speed_args, load_config, run_checked,
-                      save_metrics_hook)
     hooks = [save_metrics_hook(args.out)] if args.out else []
     cfg = load_config(args, 'test')
     apply_speed_args(cfg, args, train=False)

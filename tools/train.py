@@ -14,11 +14,12 @@ import os
 import os.path as osp
 import sys
 
+from _cli import (add_mmpose_args, add_speed_args, apply_speed_args,
+                  load_config, route_warnings_to_stdout, run_checked)
 from mmengine.config import DictAction
 
 
 def parse_args():
-    from _cli import add_mmpose_args, add_speed_args
     parser = argparse.ArgumentParser(description='Train a pose model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='where to save logs and models')
@@ -40,7 +41,6 @@ def parse_args():
 
 
 def build_cfg(args):
-    from _cli import apply_speed_args, load_config
     if_possible = args.resume == 'if-possible'
     if if_possible:
         args.resume = 'auto'
@@ -63,10 +63,8 @@ def build_cfg(args):
 
 def main():
     args = parse_args()
-    from _cli import route_warnings_to_stdout
     route_warnings_to_stdout()
     cfg = build_cfg(args)
-    from _cli import run_checked
     loaders = ['train_dataloader'] + ([] if args.no_validate else
                                       ['val_dataloader'])
     run_checked(cfg, args.config, loaders, 'train', cfg.get('load_from'))

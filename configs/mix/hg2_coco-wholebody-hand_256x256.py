@@ -3,15 +3,12 @@
 # pipeline, codec (256x256, 64x64) and metrics (PCK, AUC, EPE) are MMPose's.
 _base_ = [
     'mmpose::hand_2d_keypoint/topdown_heatmap/coco_wholebody_hand/'
-    'td-hm_hourglass52_8xb32-210e_coco-wholebody-hand-256x256.py'
+    'td-hm_hourglass52_8xb32-210e_coco-wholebody-hand-256x256.py',
+    '../_base_/hg_run_guards.py'
 ]
-custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
-# hg_plugin's checks (one line naming the key to fix) and checkpoints that
-# torch loads weights-only with nothing allowlisted
-custom_hooks = [
-    dict(type='ConfigCheckHook'),
-    dict(type='WeightsOnlyCheckpointHook')
-]
+# the zoo config's hooks and hg_plugin's run guards (config checks naming the
+# key to fix, weights-only checkpoints, ...: configs/_base_/hg_run_guards.py)
+custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 2
 num_keypoints = 21

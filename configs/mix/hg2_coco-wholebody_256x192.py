@@ -4,15 +4,12 @@
 # heatmaps), metric and schedule are MMPose's.
 _base_ = [
     'mmpose::wholebody_2d_keypoint/topdown_heatmap/coco-wholebody/'
-    'td-hm_res50_8xb64-210e_coco-wholebody-256x192.py'
+    'td-hm_res50_8xb64-210e_coco-wholebody-256x192.py',
+    '../_base_/hg_run_guards.py'
 ]
-custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
-# hg_plugin's checks (one line naming the key to fix) and checkpoints that
-# torch loads weights-only with nothing allowlisted
-custom_hooks = [
-    dict(type='ConfigCheckHook'),
-    dict(type='WeightsOnlyCheckpointHook')
-]
+# the zoo config's hooks and hg_plugin's run guards (config checks naming the
+# key to fix, weights-only checkpoints, ...: configs/_base_/hg_run_guards.py)
+custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 2
 num_keypoints = 133

@@ -6,15 +6,12 @@
 # between stacks.
 _base_ = [
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_res50_8xb64-210e_coco-256x192.py'
+    'td-hm_res50_8xb64-210e_coco-256x192.py',
+    '../_base_/hg_run_guards.py'
 ]
-custom_imports = dict(imports=['hg_plugin'], allow_failed_imports=False)
-# hg_plugin's checks (one line naming the key to fix) and checkpoints that
-# torch loads weights-only with nothing allowlisted
-custom_hooks = [
-    dict(type='ConfigCheckHook'),
-    dict(type='WeightsOnlyCheckpointHook')
-]
+# the zoo config's hooks and hg_plugin's run guards (config checks naming the
+# key to fix, weights-only checkpoints, ...: configs/_base_/hg_run_guards.py)
+custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 8
 model = dict(

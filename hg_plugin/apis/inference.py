@@ -3,9 +3,12 @@ panels) and tools/export_onnx.py (the exported graph and its parity input)."""
 from typing import Tuple
 
 import numpy as np
+from mmengine.dataset import Compose, pseudo_collate
+from mmpose.apis import init_model
 from torch import Tensor
 
-from ..utils.checkpoint_check import CheckpointMismatchError
+from ..checkpoints import check_checkpoint
+from ..models.backbones import CheckpointMismatchError
 
 __all__ = ['CheckpointMismatchError', 'init_checked_model', 'preprocess_box',
            'stack_heatmaps']
@@ -15,7 +18,6 @@ def preprocess_box(model, img: np.ndarray, box_xyxy) -> Tuple[Tensor, dict]:
     """One box of ``img`` through the config's test pipeline and the model's
     data preprocessor: the (1, 3, H, W) network input and the packed sample
     (its ``inputs`` is the uint8 crop)."""
-    from mmengine.dataset import Compose, pseudo_collate
     pipeline = Compose(model.cfg.test_dataloader.dataset.pipeline)
     data = pipeline(dict(img=img,
                          bbox=np.asarray(box_xyxy, np.float32)[None],
@@ -37,9 +39,6 @@ def init_checked_model(cfg, checkpoint=None, device: str = 'cpu'):
     it anyway, non-strictly, and predicts from mostly random weights) is
     refused with :class:`CheckpointMismatchError`, naming the first
     mismatching keys and the shipped configs that would fit."""
-    from mmpose.apis import init_model
-
-    from ..utils.checkpoint_check import check_checkpoint
     if checkpoint:
         problem = check_checkpoint(checkpoint, init_model(cfg, None, 'cpu'))
         if problem:

@@ -7,12 +7,16 @@ from mmpose.registry import OPTIM_WRAPPERS
 
 
 def amp_dtype_for(device: str) -> str:
-    """The autocast dtype that suits ``device``: bfloat16 on a GPU that has
-    it (Ampere and later: fp32's range, no loss scaling) else float16;
-    bfloat16 on the CPU (its only autocast dtype)."""
-    if device == 'cuda' and not torch.cuda.is_bf16_supported():
-        return 'float16'
-    return 'bfloat16'
+    """The autocast dtype of ``'auto'`` on ``device``, the one rule behind
+    ``--amp``, ``--preset fast`` and ``DeviceAmpOptimWrapper(dtype='auto')``:
+
+    - ``'cuda'``: float16 with dynamic loss scaling. Measured on an H100
+      (benchmarks/cuda): hg8 trains at 244 img/s in fp16 vs 212 in bf16
+      and 215 in fp32, and infers at 1027 vs 913 img/s; every CUDA GPU
+      has fp16 tensor cores, bf16 only from Ampere on.
+    - ``'cpu'``: bfloat16, the CPU's only autocast dtype.
+    """
+    return 'float16' if device == 'cuda' else 'bfloat16'
 
 
 @OPTIM_WRAPPERS.register_module()

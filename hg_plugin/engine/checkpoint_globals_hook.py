@@ -1,12 +1,12 @@
 """Explicit opt-in for a trusted checkpoint that pickles more than tensors,
-numbers and the types of :data:`hg_plugin.weights.safe_load.SAFE_GLOBALS`."""
+numbers and the types of :data:`hg_plugin.checkpoints.SAFE_GLOBALS`."""
 from typing import List
 
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmpose.registry import HOOKS
 
-from ..weights.safe_load import allow_globals
+from ..checkpoints import allow_globals
 
 
 @HOOKS.register_module()

@@ -1,4 +1,5 @@
 """``torch.compile`` of the network, selected by a config key."""
+import torch
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmpose.registry import HOOKS
@@ -17,7 +18,6 @@ def compile_network(model, options) -> None:
     training and evaluation alike. ``options``: ``True`` or a dict of
     ``torch.compile`` arguments.
     """
-    import torch
     options = {} if options is True else dict(options)
     model = getattr(model, 'module', model)  # DDP-wrapped or not
     if options.get('backend') == 'eager' and getattr(

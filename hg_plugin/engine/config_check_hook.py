@@ -3,19 +3,18 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmpose.registry import HOOKS
 
-from ..utils.config_check import check_config
-from ..utils.data_check import invalid_records
+from ..checks import check_config, invalid_records
 
 
 @HOOKS.register_module()
 class ConfigCheckHook(Hook):
     """Before anything is loaded or trained, stop with one line naming the
     config key and the value to set when backbone, neck, head, codec,
-    dataset and pipelines disagree (:func:`hg_plugin.utils.check_config`).
+    dataset and pipelines disagree (:func:`hg_plugin.checks.check_config`).
     ``tools/train.py``/``test.py`` run the same check before building.
 
     Then the annotation records of the train and val datasets are checked
-    (:func:`hg_plugin.utils.invalid_records`: NaN/negative joints, bad
+    (:func:`hg_plugin.checks.invalid_records`: NaN/negative joints, bad
     scale or centre, wrong keypoint count, ...), stopping at the first
     invalid one with a line naming file, record, image and field. Leaving
     invalid records out (``invalid_records='skip'``) happens in
@@ -29,14 +28,10 @@ class ConfigCheckHook(Hook):
         problem = check_config(runner.cfg)
         if problem:
             raise ValueError(problem)
-        if runner.cfg.get('invalid_records', 'error') == 'skip':
-            cfg = runner.cfg.copy()
-            cfg['invalid_records'] = 'error'
-        else:
-            cfg = runner.cfg
         training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
         loaders = (['train_dataloader', 'val_dataloader'] if training
                    else ['test_dataloader'])
-        problem = invalid_records(cfg, loaders, runner.work_dir)
+        problem = invalid_records(runner.cfg, loaders, runner.work_dir,
+                                  skip=False)
         if problem:
             raise ValueError(problem.replace('error: ', '', 1))

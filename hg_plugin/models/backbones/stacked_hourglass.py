@@ -14,6 +14,14 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
 
+from .state_dict_fit import check_module_load
+
+
+def hourglass_stride(depth: int) -> int:
+    """What input sides must be multiples of: the stem halves twice, then
+    each of the ``depth`` poolings of an hourglass once."""
+    return 4 * 2**depth
+
 
 def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int,
                  stride: int = 1) -> nn.Sequential:
@@ -127,7 +135,7 @@ class StackedHourglass(BaseModule):
             keeps them random, e.g. to fine-tune on another keypoint set).
             By default such a load - through any loader: MMPose's Inferencer
             and demos, ``load_from``, ``--resume``, ``init_cfg`` - raises
-            :class:`~hg_plugin.utils.checkpoint_check.CheckpointMismatchError`
+            :class:`~.state_dict_fit.CheckpointMismatchError`
             naming the first mismatching keys and the shipped configs the
             checkpoint fits. Default: False.
         init_cfg (dict, optional): Initialization config. Default: None,
@@ -205,7 +213,6 @@ class StackedHourglass(BaseModule):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         if not self.allow_partial_load:
-            from ...utils.checkpoint_check import check_module_load
             check_module_load(self, state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
@@ -220,7 +227,7 @@ class StackedHourglass(BaseModule):
     @property
     def stride(self) -> int:
         """Input size must be a multiple of this (stem /4, then 2**depth)."""
-        return 4 * 2**self.depth
+        return hourglass_stride(self.depth)
 
     def check_input_size(self, h: int, w: int) -> None:
         """Raise a clear error for an input the hourglass cannot halve."""

@@ -151,7 +151,7 @@ def test_merge_is_checked():
 
 @pytest.mark.parametrize('channels_last', [False, True])
 def test_fold_batchnorm_same_inference_outputs(channels_last):
-    from hg_plugin.models.utils import fold_batchnorm
+    from hg_plugin.models import fold_batchnorm
     plain, _ = pair()
     plain.train()
     for _ in range(3):  # running statistics away from their initial values
@@ -183,7 +183,7 @@ def test_onnx_export_folds_the_same_batchnorms():
     from collections import Counter
 
     onnx = pytest.importorskip('onnx')
-    from hg_plugin.models.utils import fold_batchnorm
+    from hg_plugin.models import fold_batchnorm
     net, _ = pair()
     net.eval()
 

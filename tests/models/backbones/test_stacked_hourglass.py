@@ -166,7 +166,7 @@ def test_a_checkpoint_that_does_not_fit_is_refused_by_every_loader():
     backbone refuses, unless partial loading is asked for."""
     from mmengine.runner.checkpoint import load_state_dict
 
-    from hg_plugin.utils.checkpoint_check import CheckpointMismatchError
+    from hg_plugin.models.backbones import CheckpointMismatchError
     one = StackedHourglass(num_stacks=1, feat_channels=32)
     other_k = StackedHourglass(num_stacks=2, feat_channels=32,
                                num_keypoints=17)

@@ -1,0 +1,310 @@
+"""Swap the stacked hourglass into any MMPose 2D config.
+
+:func:`mix_overrides` reads a config (path, ``mmpose::`` name or
+:class:`~mmengine.config.Config`) and returns the keys that put
+``StackedHourglass`` in place of its backbone, with everything the swap
+implies; :func:`mixed_config` applies them, :func:`write_mixed_config`
+writes a config that inherits the original (``tools/mix_config.py``), and
+:func:`train_step_check` runs one forward + backward on a synthetic batch
+built by the config's own target pipeline.
+
+What the swap implies:
+
+* the hourglass gives one 1/4-resolution map per stack. ``head='stacked'``
+  (the default for heatmap heads) uses :class:`StackedHeatmapHead`
+  (intermediate supervision with the original loss); ``head='keep'`` keeps
+  MMPose's head on the last stack's features (``out_type='features'``) with
+  ``in_channels`` set and its up-sampling (deconvolutions) removed;
+* a neck that selects, concatenates or rescales the branches of a
+  multi-branch backbone (``FeatureMapProcessor``) is removed; pooling necks
+  stay;
+* heads that need the feature-map size (``RTMCCHead``, ``SimCCHead``,
+  ``DSNTHead``...) get input/4; a heatmap codec at another resolution gets
+  input/4 (targets and decoding together);
+* the hourglass depth is the largest (<= 4) that halves the input evenly;
+  bottom-up resizing uses a ``size_factor`` that is a multiple of its stride
+  (``4 * 2**depth``);
+* keypoint count and flip settings come from the base config.
+
+Configs built on a multi-scale pyramid or a detection head (RTMO,
+YOLOX-Pose, ED-Pose, RTMW) cannot take a single 1/4-resolution backbone:
+:class:`MixError` says so (:data:`UNSUPPORTED`).
+"""
+import copy
+import os.path as osp
+from typing import Dict, List, Tuple, Union
+
+from mmengine.config import Config
+
+from ..checks import (dataset_num_keypoints, metainfo_keypoints,
+                      registered_default)
+from ..config_file import write_config
+from ..models.backbones import hourglass_stride
+from ..shipped_configs import MMPOSE_PREFIX, resolve_config
+from .config_walk import (codecs_of, pretrained_inits, replace_dict,
+                          set_size_factor, single_level_targets)
+
+HEATMAP_HEADS = ('HeatmapHead', 'ViPNASHead', 'CPMHead', 'MSPNHead')
+# heads that flatten or integrate a feature map of a known size
+FEATUREMAP_SIZE_HEADS = ('RTMCCHead', 'SimCCHead', 'DSNTHead',
+                         'IntegralRegressionHead')
+# heads whose up-sampling is switched off on 1/4-resolution features
+DECONV_HEADS = ('HeatmapHead', 'ViPNASHead', 'SimCCHead', 'DSNTHead',
+                'IntegralRegressionHead', 'AssociativeEmbeddingHead')
+UNSUPPORTED = {
+    'RTMOHead': 'RTMO is a one-stage detector on a 3-level feature pyramid '
+                '(HybridEncoder): no single-scale backbone fits',
+    'YOLOXPoseHead': 'YOLOX-Pose is a one-stage detector on a feature '
+                     'pyramid (YOLOXPAFPN)',
+    'EDPoseHead': 'ED-Pose is a DETR-style detector on a multi-scale '
+                  'transformer encoder',
+    'RTMWHead': 'RTMW fuses two pyramid levels (CSPNeXtPAFPN) in its head',
+}
+REMOVED_NECKS = ('FeatureMapProcessor', )
+KEPT_NECKS = ('GlobalAveragePooling', )
+MAX_DEPTH = 4
+
+
+class MixError(ValueError):
+    """A config the hourglass cannot be swapped into, and why."""
+
+
+def resolve(config: str) -> str:
+    """A path for ``config``: a file, or ``mmpose::<path>`` in the installed
+    MMPose's configs."""
+    path = resolve_config(config)
+    if not osp.isfile(path):
+        raise MixError(f'config not found: {path}')
+    return path
+
+
+def load(config: Union[str, Config]) -> Config:
+    if isinstance(config, Config):
+        return copy.deepcopy(config)
+    return Config.fromfile(resolve(config))
+
+
+def hourglass_depth(size) -> int:
+    """The largest depth <= 4 for which ``4 * 2**depth`` divides both sides
+    (0: none)."""
+    for depth in range(MAX_DEPTH, 0, -1):
+        if all(int(s) % hourglass_stride(depth) == 0 for s in size):
+            return depth
+    return 0
+
+
+def num_keypoints(cfg: Config) -> int:
+    """From the training dataset's metainfo in the config, else the head's
+    output count, else the dataset class's metainfo (some classes choose
+    theirs only when built, e.g. DeepFashion's subsets)."""
+    ds = cfg.train_dataloader.dataset
+    if ds.get('metainfo') is not None:
+        return metainfo_keypoints(ds.metainfo)
+    head = dict(cfg.model.get('head') or {})
+    head = dict(head.get('pose_cfg') or head)
+    per_keypoint = 3 if (head.get('decoder') or {}).get(
+        'heatmap_type') == 'combined' else 1  # UDP: heatmap + x/y offsets
+    for key in ('out_channels', 'num_keypoints', 'num_joints'):
+        if key in head:
+            return head[key] // per_keypoint
+    found = dataset_num_keypoints(dict(type=ds.type))
+    if found is not None:
+        return found
+    raise MixError('cannot tell the number of keypoints: the training '
+                   'dataset has no metainfo and the head no out_channels')
+
+
+def _choose_head(head: str, old_head: dict) -> str:
+    """'stacked' or 'keep' for ``head='auto'|'stacked'|'keep'``."""
+    head_type = old_head['type']
+    decoder = (old_head.get('pose_cfg') or old_head).get('decoder')
+    combined = isinstance(decoder, dict) and \
+        decoder.get('heatmap_type') == 'combined'
+    if head == 'auto':
+        head = 'stacked' if head_type in HEATMAP_HEADS and not combined \
+            else 'keep'
+    if head == 'stacked' and (head_type not in HEATMAP_HEADS or combined):
+        what = ('UDP "combined" maps (a heatmap and x/y offsets per '
+                'keypoint)' if combined else f'{head_type} outputs')
+        raise MixError(f'--head stacked predicts one heatmap per keypoint '
+                       f'on every stack, not {what}: use --head keep')
+    if head == 'keep' and head_type in ('CPMHead', 'MSPNHead'):
+        head = 'stacked'  # multi-stage heads: one stage per stack
+    return head
+
+
+def _refuse_unsupported(model) -> None:
+    neck = model.get('neck')
+    for part in (model.head['type'], neck.get('type') if neck else None):
+        if part in UNSUPPORTED:
+            raise MixError(UNSUPPORTED[part])
+    if neck and neck.get('type') not in REMOVED_NECKS + KEPT_NECKS:
+        raise MixError(f'neck {neck.get("type")} expects a multi-scale '
+                       'backbone: no single-scale backbone fits')
+
+
+def _codec(cfg: Config, old_head: dict) -> dict:
+    """The codec the head decodes with (else the config's first)."""
+    decoder = (old_head.get('pose_cfg') or old_head).get('decoder')
+    codecs = codecs_of(cfg)
+    if not codecs:
+        raise MixError('no codec with an input_size found in the config')
+    return decoder if isinstance(decoder, dict) else codecs[0]
+
+
+def _backbone_and_neck(model, k: int, depth: int, head: str, num_stacks: int,
+                       feat_channels: int, changes: List[str]) -> Dict:
+    """``model`` overrides for the backbone and neck."""
+    backbone = dict(_delete_=True, type='StackedHourglass',
+                    num_stacks=num_stacks, num_keypoints=k,
+                    feat_channels=feat_channels, depth=depth,
+                    out_type='heatmaps' if head == 'stacked' else 'features')
+    new_model = dict(backbone=backbone)
+    neck = model.get('neck')
+    if neck and neck.get('type') in REMOVED_NECKS:
+        new_model['neck'] = None
+        changes.append(f'neck {neck["type"]} removed (it serves a '
+                       'multi-branch backbone)')
+    elif neck and head == 'stacked':
+        new_model['neck'] = None
+        changes.append(f'neck {neck["type"]} removed (StackedHeatmapHead '
+                       'takes the stacks as they are)')
+    return new_model
+
+
+def _stacked_head(old_head: dict, k: int, num_stacks: int, codec: dict,
+                  changes: List[str]) -> Dict:
+    """StackedHeatmapHead with the original loss on every stack."""
+    loss = old_head.get('loss', dict(type='KeypointMSELoss',
+                                     use_target_weight=True))
+    if isinstance(loss, (list, tuple)):  # multi-stage: the last stage's
+        loss = loss[-1]
+    changes.append(f'head: StackedHeatmapHead ({num_stacks} stacks, '
+                   f'{loss["type"]} on each) in place of {old_head["type"]}')
+    return dict(_delete_=True, type='StackedHeatmapHead',
+                num_stacks=num_stacks, out_channels=k,
+                loss=dict(type='MultiStackHeatmapLoss', loss=loss),
+                decoder=codec)
+
+
+def _kept_head(old_head: dict, feat_channels: int, quarter: Tuple[int, int],
+               codec: dict, new_codec: dict, changes: List[str]) -> Dict:
+    """MMPose's head on the last stack's features: channels, no
+    up-sampling, the 1/4 feature-map size, the new codec."""
+    inner = old_head.get('pose_cfg')  # VisPredictHead wraps a pose head
+    target = dict(inner) if inner else old_head
+    new_head = dict(in_channels=feat_channels)
+    if target['type'] in DECONV_HEADS and target.get(
+            'deconv_out_channels',
+            registered_default(target['type'], 'deconv_out_channels')):
+        new_head.update(deconv_out_channels=None, deconv_kernel_sizes=None)
+        changes.append(f'head {target["type"]}: deconvolutions removed '
+                       '(features are already at 1/4)')
+    if target['type'] in FEATUREMAP_SIZE_HEADS:
+        new_head['in_featuremap_size'] = quarter
+        changes.append(f'head {target["type"]}: in_featuremap_size '
+                       f'{quarter} (input/4)')
+    if 'decoder' in target and new_codec != codec:
+        new_head['decoder'] = new_codec
+    if inner:
+        new_head = dict(pose_cfg=new_head)
+    for key, url in pretrained_inits(old_head, 'model.head'):
+        changes.append(f'note: {key} loads pretrained weights from {url} '
+                       f'when training starts (needs the network; set '
+                       f'{key}=None to start from random weights)')
+    changes.append(f'head {old_head["type"]} kept on the last stack\'s '
+                   f'{feat_channels}-channel features')
+    return new_head
+
+
+def _dataloaders(cfg: Config, codec: dict, new_codec: dict, head: str,
+                 depth: int, changes: List[str]) -> Dict:
+    """Dataloader overrides: the new codec in every pipeline, one target
+    per stack, bottom-up size factors the hourglass can halve."""
+    overrides = {}
+    bottom_up = cfg.model.type == 'BottomupPoseEstimator'
+    stride = hourglass_stride(depth)
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(name) is None:
+            continue
+        loader = cfg[name].to_dict()
+        new = replace_dict(loader, codec, new_codec) if new_codec != codec \
+            else copy.deepcopy(loader)
+        if head == 'stacked' and single_level_targets(new, new_codec):
+            changes.append(f'{name}: one target per stack from the head\'s '
+                           'codec (not multi-level)')
+        if bottom_up and set_size_factor(new, stride):
+            changes.append(f'{name}: BottomupResize size_factor -> a '
+                           f'multiple of {stride}')
+        if new != loader:
+            overrides[name] = new
+    return overrides
+
+
+def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
+                  feat_channels: int = 256,
+                  head: str = 'auto') -> Tuple[Dict, List[str]]:
+    """The top-level keys to merge into ``config`` (``_delete_`` where a
+    dict is replaced) and a line per change."""
+    cfg = load(config)
+    model = cfg.model
+    old_head = dict(model.head)
+    _refuse_unsupported(model)
+    head = _choose_head(head, old_head)
+    k = num_keypoints(cfg)
+    codec = _codec(cfg, old_head)
+    input_size = tuple(codec['input_size'])
+    depth = hourglass_depth(input_size)
+    if depth == 0:
+        raise MixError(f'input size {input_size} is not a multiple of 8: the '
+                       'hourglass cannot halve it even once')
+    changes = [f'backbone: StackedHourglass(num_stacks={num_stacks}, '
+               f'feat_channels={feat_channels}, depth={depth}) in place of '
+               f'{model.backbone.type}']
+    if depth < MAX_DEPTH:
+        changes.append(f'depth {depth}: {input_size} cannot be halved '
+                       f'{MAX_DEPTH} times from 1/4')
+    quarter = tuple(s // 4 for s in input_size)
+    new_model = _backbone_and_neck(model, k, depth, head, num_stacks,
+                                   feat_channels, changes)
+    new_codec = dict(codec)
+    if 'heatmap_size' in codec and tuple(codec['heatmap_size']) != quarter:
+        new_codec['heatmap_size'] = quarter
+        changes.append(f'codec heatmap_size {tuple(codec["heatmap_size"])} '
+                       f'-> {quarter} (the hourglass predicts at 1/4)')
+    if head == 'stacked':
+        new_model['head'] = _stacked_head(old_head, k, num_stacks, new_codec,
+                                          changes)
+    else:
+        new_model['head'] = _kept_head(old_head, feat_channels, quarter,
+                                       codec, new_codec, changes)
+    hooks = [dict(h) for h in cfg.get('custom_hooks') or []]
+    overrides = dict(model=new_model, custom_hooks=hooks + [
+        dict(type=t) for t in ('ConfigCheckHook', 'WeightsOnlyCheckpointHook')
+        if t not in {h.get('type') for h in hooks}])
+    overrides.update(_dataloaders(cfg, codec, new_codec, head, depth,
+                                  changes))
+    return overrides, list(dict.fromkeys(changes))
+
+
+def mixed_config(config: Union[str, Config], **kwargs) -> Config:
+    """``config`` with the hourglass swapped in (see :func:`mix_overrides`)."""
+    cfg = load(config)
+    overrides, _ = mix_overrides(cfg, **kwargs)
+    cfg.merge_from_dict(overrides)
+    cfg.custom_imports = dict(imports=['hg_plugin'],
+                              allow_failed_imports=False)
+    return cfg
+
+
+def write_mixed_config(config: str, out: str, **kwargs) -> List[str]:
+    """Write a config that inherits ``config`` with the hourglass swapped
+    in; returns the changes (also written as comments)."""
+    overrides, changes = mix_overrides(config, **kwargs)
+    base = config if config.startswith(MMPOSE_PREFIX) else \
+        osp.abspath(config)
+    comments = [f'{base} with the stacked hourglass swapped in '
+                '(tools/mix_config.py). Changes:']
+    comments += [f'  - {c}' for c in changes]
+    write_config(out, overrides, base=base, comments=comments)
+    return changes

@@ -1,0 +1,70 @@
+"""One forward + backward of a (mixed) config's model on a synthetic batch
+made by the config's own target pipeline: geometry, codec and packing, no
+data files."""
+from typing import Dict
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import init_default_scope
+from mmpose.datasets.transforms import PackPoseInputs
+from mmpose.registry import MODELS
+
+from .rules import MixError, num_keypoints
+
+TARGET_TRANSFORMS = ('GetBBoxCenterScale', 'TopdownAffine',
+                     'BottomupRandomAffine', 'GenerateTarget',
+                     'BottomupGetHeatmapMask', 'PackPoseInputs')
+
+
+def synthetic_sample(cfg: Config, k: int, seed: int = 0) -> dict:
+    """One image with one person: what the config's target transforms read
+    from an annotation."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 255, (320, 320, 3), dtype=np.uint8)
+    x0, y0, w, h = 60.0, 40.0, 180.0, 240.0
+    kpts = np.stack([rng.uniform(x0, x0 + w, k), rng.uniform(y0, y0 + h, k)],
+                    -1)[None].astype(np.float32)
+    return dict(
+        img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
+        img_id=0, id=0, img_path='synthetic.jpg', category_id=1,
+        bbox=np.array([[x0, y0, x0 + w, y0 + h]], np.float32),
+        bbox_score=np.ones(1, np.float32), keypoints=kpts,
+        keypoints_visible=np.ones((1, k), np.float32),
+        dataset_keypoint_weights=np.ones(k, np.float32),
+        num_keypoints=k, area=np.array([w * h], np.float32),
+        iscrowd=0, segmentation=None, invalid_segs=[],
+        flip_indices=list(range(k)))
+
+
+def train_step_check(cfg: Config, batch_size: int = 2) -> Dict[str, float]:
+    """Build the model of ``cfg`` and run one forward + backward on a
+    synthetic batch made by the config's own target pipeline (geometry,
+    codec, packing); returns the losses."""
+    init_default_scope('mmpose')
+    k = num_keypoints(cfg)
+    transforms = [dict(t) for t in cfg.train_dataloader.dataset.pipeline
+                  if t['type'].split('.')[-1] in TARGET_TRANSFORMS]
+    if not transforms:  # e.g. MMPose's AE config ships no train pipeline
+        codec = dict(cfg.model.head.decoder)
+        transforms = [dict(type='BottomupRandomAffine',
+                           input_size=codec['input_size']),
+                      dict(type='GenerateTarget', encoder=codec),
+                      dict(type='BottomupGetHeatmapMask'),
+                      dict(type='PackPoseInputs')]
+    pipeline = Compose(transforms)
+    labels = dict(PackPoseInputs.label_mapping_table,
+                  keypoint_indices='keypoint_indices')  # AE's tag targets
+    samples = [pipeline(dict(synthetic_sample(cfg, k, seed),
+                             label_mapping_table=labels))
+               for seed in range(batch_size)]
+    model = MODELS.build(cfg.model)
+    model.train()
+    data = model.data_preprocessor(pseudo_collate(samples), training=True)
+    losses = model(**data, mode='loss')
+    total = sum(v for key, v in losses.items() if 'loss' in key)
+    total.backward()
+    if not torch.isfinite(total):
+        raise MixError(f'non-finite loss {float(total)}')
+    return {key: float(v) for key, v in losses.items()}
