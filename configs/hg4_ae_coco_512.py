@@ -7,6 +7,8 @@
 # schedule, decoding and evaluation here are MMPose's AE settings
 # (ae_hrnet-w32_8xb24-300e_coco-512x512.py), the network is the paper's.
 _base_ = ['mmpose::_base_/default_runtime.py', './_base_/hg_run_guards.py']
+from hg_plugin.pipelines import bottomup_ae_pipeline  # noqa: E402
+
 custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 4
@@ -76,15 +78,7 @@ data_root = 'data/coco/'
 
 # MMPose's bottom-up augmentation (random scale/rotation/shift of the whole
 # image, flip); the sizes are multiples of 64, as depth 4 needs
-train_pipeline = [
-    dict(type='SeedAugmentation'),
-    dict(type='VerifiedLoadImage'),
-    dict(type='BottomupRandomAffine', input_size=codec['input_size']),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='BottomupGetHeatmapMask'),
-    dict(type='PackAEInputs'),  # PackPoseInputs + the tag loss's indices
-]
+train_pipeline = bottomup_ae_pipeline(codec)
 val_pipeline = [
     dict(type='VerifiedLoadImage'),
     dict(type='BottomupResize', input_size=codec['input_size'],

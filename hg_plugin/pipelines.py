@@ -63,3 +63,21 @@ def topdown_pipelines(codec: Dict, augment: str = 'paper',
         dict(type='PackPoseInputs')
     ]
     return train, val
+
+
+def bottomup_ae_pipeline(codec: Dict) -> List[Dict]:
+    """The training pipeline of Associative Embedding for ``codec``:
+    MMPose's bottom-up augmentation (random scale/rotation/shift of the
+    whole image, flip), heatmap and tag targets, the crowd/unlabelled mask,
+    and ``PackAEInputs`` (``PackPoseInputs`` plus the keypoint indices the
+    tag loss needs, which MMPose 1.3 leaves out). MMPose's own AE config
+    ships ``train_pipeline = []``."""
+    return [
+        dict(type='SeedAugmentation'),
+        dict(type='VerifiedLoadImage'),
+        dict(type='BottomupRandomAffine', input_size=codec['input_size']),
+        dict(type='RandomFlip', direction='horizontal'),
+        dict(type='GenerateTarget', encoder=codec),
+        dict(type='BottomupGetHeatmapMask'),
+        dict(type='PackAEInputs'),
+    ]

@@ -38,6 +38,25 @@ and its ``weights_only=True`` default stay as torch ships them.
     under ``--amp bf16`` (and on the CPU, whose autocast is bf16 only).
     ``to_numpy`` is wrapped to upcast bf16 tensors to float32 first, and
     rebound in the MMPose modules that imported it by name.
+``dataset_build_errors`` (mmengine 0.10)
+    A dataset is built inside the runner, before any hook runs, so a
+    training annotation file holding no records (or no valid ones) fails
+    there with numpy's ``need at least one array to concatenate`` under
+    MMPose's own ``tools/train.py``. ``Runner.build_dataloader`` is wrapped:
+    when building fails, the dataloader's annotation files are checked
+    (:func:`hg_plugin.checks.find_invalid_records`) and an empty or
+    unusable file is named in one line, raised from the original error.
+    Builds that succeed are untouched.
+``model_shape_check`` (mmengine 0.10)
+    A hand-written mix (an MMPose head on the hourglass) whose head output
+    does not have the codec's target shape (e.g. SimpleBaseline's three
+    deconvolutions on features already at 1/4) fails at the first step
+    inside the loss, with no word of which key to change - under MMPose's
+    own tools too, which run no check unless the config lists
+    ``ConfigCheckHook``. ``Runner.build_model`` is wrapped: a model with a
+    ``StackedHourglass`` backbone gets one zero-batch forward
+    (:func:`hg_plugin.checks.check_output_shapes`), and a mismatch stops
+    the run with one line naming the key. Other models are untouched.
 
 What a config can express lives in registered modules instead
 (:mod:`hg_plugin.engine`): bf16 autocast on the CPU, the NaN guard, the
@@ -56,9 +75,11 @@ import mmpose.models  # noqa: F401  (the heads that import to_numpy)
 import torch
 from mmengine.dist import utils as dist_utils
 from mmengine.fileio import LocalBackend, register_backend
+from mmengine.runner import Runner
 from mmpose.utils import tensor_utils
 
 from .checkpoints import SAFE_GLOBALS
+from .checks import check_output_shapes, find_invalid_records
 
 APPLIED: Dict[str, str] = {}  # fix name -> 'applied' or why it was skipped
 
@@ -134,12 +155,59 @@ def _bf16_to_numpy() -> Optional[str]:
             module.to_numpy = to_numpy
 
 
+class DatasetFileError(ValueError):
+    """A dataloader whose annotation file holds no usable records."""
+
+
+def _dataset_build_errors() -> Optional[str]:
+    original = Runner.__dict__['build_dataloader'].__func__
+
+    def build_dataloader(dataloader, *args, **kwargs):
+        try:
+            return original(dataloader, *args, **kwargs)
+        except Exception as error:
+            if not isinstance(dataloader, dict):
+                raise
+            found = next(find_invalid_records(
+                {'dataloader': dataloader}, ['dataloader']), None)
+            bad = {p[0] for p in found.problems} if found else set()
+            if found is None or (found.num_records and
+                                 len(bad) < found.num_records):
+                raise
+            line = found.error_line().replace('error: ', '', 1)
+            if found.num_records:
+                line = (f'{found.ann_file} holds no usable records: all '
+                        f'{found.num_records} are invalid ({line})')
+            raise DatasetFileError(line) from error
+
+    Runner.build_dataloader = staticmethod(build_dataloader)
+
+
+class ModelShapeError(ValueError):
+    """A head whose outputs do not have the shape of the codec's targets."""
+
+
+def _model_shape_check() -> Optional[str]:
+    original = Runner.build_model
+
+    def build_model(self, model):
+        built = original(self, model)
+        problem = check_output_shapes(built)
+        if problem:
+            raise ModelShapeError(problem)
+        return built
+
+    Runner.build_model = build_model
+
+
 FIXES: List[Tuple[str, str, Callable[[], Optional[str]]]] = [
     # (name, package and version prefix it was written for, apply)
     ('checkpoint_allowlist', 'torch', _checkpoint_allowlist),
     ('atomic_local_writes', 'mmengine 0.10', _atomic_local_writes),
     ('cpu_init_dist', 'mmengine 0.10', _cpu_init_dist),
     ('bf16_to_numpy', 'mmpose 1.3', _bf16_to_numpy),
+    ('dataset_build_errors', 'mmengine 0.10', _dataset_build_errors),
+    ('model_shape_check', 'mmengine 0.10', _model_shape_check),
 ]
 
 

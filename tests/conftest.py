@@ -1,5 +1,6 @@
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,14 @@ def sample_dir(name: str) -> Path:
     path = DATA / name
     assert path.is_dir(), f'{path} is missing from this checkout'
     return path
+
+
+def free_port() -> str:
+    """A TCP port nobody listens on now (the OS picks it), for a torchrun
+    rendezvous: fixed ports collide when two suites share a machine."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])
 
 
 def env_without_weights_only_escape() -> dict:

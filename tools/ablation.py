@@ -40,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import matplotlib
 import numpy as np
+from _cli import guard_outputs, record_outputs
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -54,6 +55,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOOL = 'tools/ablation.py'
 BASE = dict(stacks=4, width=44, size=64, stride=4, codec='msra', sup='all',
             sigma=1)
 # name: (group, label, changes to BASE)
@@ -386,6 +388,9 @@ def parse_args():
     p.add_argument('--out', default='docs')
     p.add_argument('--quick', action='store_true',
                    help='one seed, 6 iterations, 64+16 images: plumbing only')
+    p.add_argument('--force', action='store_true',
+                   help='overwrite report files in --out that this tool did '
+                   'not write')
     args = p.parse_args()
     if args.quick:
         args.seeds, args.iters, args.evals = args.seeds[:1], 6, 2
@@ -430,6 +435,9 @@ def run_grid(jobs, args, env) -> dict:
 def main():
     args = parse_args()
     names = chosen_variants(args.variants)
+    outputs = [osp.join(args.out, f'ablation.{ext}')
+               for ext in ('md', 'png', 'json')]
+    guard_outputs(outputs, [args.data_root], TOOL, args.force, '--out file')
     if args.data_root:
         args.data_desc = f'MPII layout at {args.data_root}'
     else:
@@ -456,6 +464,7 @@ def main():
     wall = time.time() - start
     rows, per_stack = summarise(results, names, args.seeds)
     write_report(rows, per_stack, args.seeds, args, wall)
+    record_outputs(outputs, TOOL)
     print(f'wrote {args.out}/ablation.md and ablation.png in '
           f'{wall / 60:.1f} min')
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 
 import torch
+from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
 
 # the repository first: hg_plugin from this checkout where it is not
@@ -41,6 +42,9 @@ from _bench.catalog import (EVERY_MODEL, HG8_VARIANTS, MODELS,  # noqa: E402
 from _bench.measure import data_worker, worker  # noqa: E402
 from _bench.profile import profile  # noqa: E402
 from _bench.report import write_reports  # noqa: E402
+
+TOOL = 'tools/benchmark.py'
+REPORTS = ('benchmark.md', 'benchmark.csv', 'benchmark.json', 'benchmark.png')
 
 
 def run_job(job, timeout):
@@ -124,6 +128,9 @@ def parse_args(argv=None):
                    '(profile.md)')
     p.add_argument('--profile-variant', default='cl-amp',
                    choices=list(VARIANTS))
+    p.add_argument('--force', action='store_true',
+                   help='overwrite report files in --out-dir that this tool '
+                   'did not write')
     p.add_argument('--worker', help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -138,9 +145,14 @@ def main(argv=None):
     if args.device == 'cuda':
         if not torch.cuda.is_available():
             sys.exit('error: --device cuda but CUDA is not available')
+    outputs = [osp.join(args.out_dir, name) for name in (
+        ['profile.md'] if args.profile else REPORTS)]
+    guard_outputs(outputs, [], TOOL, args.force, '--out-dir file')
     os.makedirs(args.out_dir, exist_ok=True)
     if args.profile:
-        return profile(args)
+        profile(args)
+        record_outputs(outputs, TOOL)
+        return
     accuracy = {}
     for name, (config, source) in MODELS.items():
         if source == 'zoo':
@@ -163,12 +175,9 @@ def main(argv=None):
         results = [r for r in results if (r['model'], r['variant'], r.get(
             'study', 'main')) != key] + [new]  # a re-measurement replaces
         write_reports(results, args, accuracy)  # partial results survive
+        record_outputs(outputs, TOOL)
     print(write_reports(results, args, accuracy))
-
-
-if __name__ == '__main__':
-    sys.path.insert(0, REPO)
-    main()
+    record_outputs(outputs, TOOL)
 
 
 if __name__ == '__main__':

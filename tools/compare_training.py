@@ -17,6 +17,7 @@ import sys
 import tempfile
 
 import matplotlib
+from _cli import guard_outputs, record_outputs
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -116,8 +117,12 @@ def main():
                    choices=list(MODES))
     p.add_argument('--out', default=osp.join(REPO, 'docs',
                                              'stagewise_loss.png'))
+    p.add_argument('--force', action='store_true',
+                   help='overwrite files this tool did not write')
     args = p.parse_args()
-    sys.path.insert(0, REPO)
+    outputs = [args.out, osp.splitext(args.out)[0] + '.csv']
+    guard_outputs(outputs, [args.data], 'tools/compare_training.py',
+                  args.force, '--out')
     tmp = tempfile.mkdtemp(prefix='hg_compare_')
     root = mpii_layout(args.data, osp.join(tmp, 'mpii'))
     curves, pckh = {}, {}
@@ -144,6 +149,7 @@ def main():
         w.writerow(['iteration', *curves])
         w.writerows([i + 1, *(f'{curves[m][i]:.6f}' for m in curves)]
                      for i in range(len(next(iter(curves.values())))))
+    record_outputs(outputs, 'tools/compare_training.py')
     for mode, losses in curves.items():
         marks = ', '.join(f'{i}: {losses[i - 1]:.4f}' for i in
                           (1, 10, 50, 100, len(losses)) if i <= len(losses))

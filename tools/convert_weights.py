@@ -18,12 +18,15 @@ import os.path as osp
 import sys
 
 import torch
+from _cli import guard_outputs, record_outputs
 
 from hg_plugin import config_path
 from hg_plugin.checkpoints import (ConversionError, UnsafeCheckpointError,
                                    convert, data_preprocessor,
                                    load_checkpoint)
 from hg_plugin.config_file import write_config
+
+TOOL = 'tools/convert_weights.py'
 
 
 def read_source(path: str, trust: bool):
@@ -69,7 +72,11 @@ def main():
                    'it, same name, .py)')
     p.add_argument('--trust-source', action='store_true',
                    help='read SRC as a full pickle (it may run code)')
+    p.add_argument('--force', action='store_true',
+                   help='overwrite existing files this tool did not write')
     args = p.parse_args()
+    config = osp.splitext(args.dst)[0] + '.py'
+    guard_outputs([args.dst, config], [args.src], TOOL, args.force, 'output')
     ckpt = read_source(args.src, args.trust_source)
     state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
         else None
@@ -82,8 +89,8 @@ def main():
     torch.save(dict(state_dict={f'backbone.{k}': v for k, v in sd.items()},
                     meta=dict(converted_from=args.source, backbone=kwargs)),
                args.dst)
-    config = osp.splitext(args.dst)[0] + '.py'
     write_converted_config(config, args.dst, args.source, args.src, kwargs)
+    record_outputs([args.dst, config], TOOL)
     print(f'wrote {args.dst} ({len(sd)} tensors) and {config}: '
           f'StackedHourglass({kwargs})')
     if kwargs['num_keypoints'] != 16:

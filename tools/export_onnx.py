@@ -17,7 +17,8 @@ import warnings
 import cv2
 import numpy as np
 import torch
-from _cli import check_output_path, init_or_exit
+from _cli import (check_output_path, guard_outputs, init_or_exit,
+                  record_outputs)
 from mmengine.config import Config, DictAction
 
 from hg_plugin.apis import preprocess_box, stack_heatmaps
@@ -85,7 +86,11 @@ def main():
                    'a synthetic figure)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
+    p.add_argument('--force', action='store_true',
+                   help='overwrite an existing file this tool did not write')
     args = p.parse_args()
+    guard_outputs([args.out], [args.config, args.checkpoint, args.image],
+                  'tools/export_onnx.py', args.force, '--out')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -96,13 +101,15 @@ def main():
     model = init_or_exit(cfg, args.checkpoint, 'cpu')
     x = sample_input(model, args.image)
     net = export(model, x, args.out, args.dynamic_batch)
+    record_outputs([args.out], 'tools/export_onnx.py')
     diff = check(net, args.out, x)
     if args.dynamic_batch:
         diff = max(diff, check(net, args.out, torch.cat([x, x.flip(-1)])))
     size = osp.getsize(args.out) / 2**20
     print(f'wrote {args.out}: {size:.1f} MiB, '
           f'{"dynamic" if args.dynamic_batch else "static"} batch, '
-          f'max |torch - onnxruntime| = {diff:.2e} on {args.image or "a synthetic figure"}')
+          f'max |torch - onnxruntime| = {diff:.2e} on '
+          f'{args.image or "a synthetic figure"}')
     if diff >= TOLERANCE:
         sys.exit(f'error: ONNX output differs from PyTorch by {diff:.2e} '
                  f'(tolerance {TOLERANCE})')

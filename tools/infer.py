@@ -1,12 +1,17 @@
-"""Top-down pose inference on one image, through MMPose's own APIs.
+"""Top-down pose inference on an image, a folder of images or a video,
+through MMPose's own APIs (as MMPoseInferencer takes them).
 
-    python tools/infer.py IMAGE --config CFG [--checkpoint CKPT]
-        [--bbox x,y,w,h | --bbox-file boxes.json] [--out-dir DIR]
+    python tools/infer.py INPUT --config CFG [--checkpoint CKPT]
+        [--bbox x,y,w,h | --bbox-file boxes.json] [--out-dir DIR] [--force]
 
-Writes DIR/<image>_pose.png (skeletons, and for the first person every stack's
-heatmaps side by side: the refinement across stacks) and
-DIR/<image>_keypoints.json. Without --checkpoint the weights are random (a
-warning says so): for smoke tests only.
+INPUT: an image, a folder (its images in name order; other files are
+skipped and counted in one warning line) or a video (every frame). For each
+image or frame it writes DIR/<name>_pose.png (skeletons, and for the first
+person every stack's heatmaps side by side: the refinement across stacks)
+and DIR/<name>_keypoints.json; a video's frames are named
+<video>_<frame number>. Outputs never replace an input, nor a file this
+tool did not write (unless --force). Without --checkpoint the weights are
+random (a warning says so): for smoke tests only.
 """
 import argparse
 import json
@@ -17,7 +22,7 @@ import sys
 import cv2
 import numpy as np
 import torch
-from _cli import init_or_exit
+from _cli import guard_outputs, init_or_exit, record_outputs
 from mmengine.config import Config, DictAction
 from mmpose.apis import inference_topdown
 from mmpose.structures import merge_data_samples
@@ -25,10 +30,12 @@ from mmpose.visualization import PoseLocalVisualizer
 
 from hg_plugin.apis import preprocess_box, stack_heatmaps
 
+TOOL = 'tools/infer.py'
+
 
 def parse_args():
     p = argparse.ArgumentParser(description='Top-down pose inference')
-    p.add_argument('image')
+    p.add_argument('input', help='an image, a folder of images or a video')
     p.add_argument('--config', required=True)
     p.add_argument('--checkpoint')
     box = p.add_mutually_exclusive_group()
@@ -42,6 +49,8 @@ def parse_args():
                    else 'cpu')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value')
+    p.add_argument('--force', action='store_true',
+                   help='overwrite files in --out-dir this tool did not write')
     return p.parse_args()
 
 
@@ -68,8 +77,9 @@ def checked_boxes(xywh, img_shape, source) -> np.ndarray:
     return np.array(boxes, dtype=np.float32).reshape(-1, 4)
 
 
-def load_boxes(args, img_shape) -> np.ndarray:
-    """Person boxes as (N, 4) xyxy, checked against the image."""
+def load_boxes(args, name, img_shape) -> np.ndarray:
+    """Person boxes as (N, 4) xyxy for image ``name``, checked against
+    the image."""
     if args.bbox:
         return checked_boxes([args.bbox.split(',')], img_shape, '--bbox')
     if not args.bbox_file:
@@ -85,7 +95,7 @@ def load_boxes(args, img_shape) -> np.ndarray:
         sys.exit(f'error: --bbox-file {args.bbox_file}: expected a JSON list '
                  '[[x,y,w,h], ...] or COCO detections [{"image_id", "bbox", '
                  f'"score"}}, ...], got {type(entries).__name__}')
-    stem = osp.splitext(osp.basename(args.image))[0]
+    stem = osp.splitext(osp.basename(name))[0]
     xywh = []
     for e in entries:
         if isinstance(e, dict):
@@ -100,7 +110,7 @@ def load_boxes(args, img_shape) -> np.ndarray:
             e = e['bbox']
         xywh.append(e)
     if not xywh:
-        sys.exit(f'error: no box for {args.image} in {args.bbox_file}')
+        sys.exit(f'error: no box for {name} in {args.bbox_file}')
     return checked_boxes(xywh, img_shape, args.bbox_file)
 
 
@@ -177,11 +187,94 @@ def draw(model, img, results, stacks, crop) -> np.ndarray:
     return np.vstack([top, panel])
 
 
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg')
+
+
+def list_inputs(path: str):
+    """(kind, items): 'images' with a list of (name, file), or 'video' with
+    its frame count. A folder's non-image files are skipped with one
+    warning line; an input that is none of these exits with one line."""
+    if osp.isdir(path):
+        files = sorted(f for f in os.listdir(path)
+                       if osp.isfile(osp.join(path, f)))
+        images = [f for f in files if f.lower().endswith(IMAGE_EXTS)]
+        others = [f for f in files if f not in images]
+        if others:
+            print(f'warning: {path}: skipped {len(others)} non-image '
+                  f'file(s) (e.g. {others[0]})', file=sys.stderr)
+        if not images:
+            sys.exit(f'error: {path}: no images in the folder (looked for '
+                     f'{", ".join(IMAGE_EXTS)})')
+        return 'images', [(osp.splitext(f)[0], osp.join(path, f))
+                          for f in images]
+    if not osp.isfile(path):
+        sys.exit(f'error: input not found: {path}')
+    if path.lower().endswith(VIDEO_EXTS):
+        video = cv2.VideoCapture(path)
+        count = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
+        video.release()
+        if count <= 0:
+            sys.exit(f'error: cannot read video {path}')
+        return 'video', count
+    return 'images', [(osp.splitext(osp.basename(path))[0], path)]
+
+
+def frames(path: str, kind: str, items):
+    """(name, source file, BGR image) for each image or video frame."""
+    if kind == 'images':
+        for name, file in items:
+            img = cv2.imread(file)
+            if img is None:
+                sys.exit(f'error: cannot read image {file}')
+            yield name, file, img
+        return
+    stem = osp.splitext(osp.basename(path))[0]
+    video = cv2.VideoCapture(path)
+    digits = len(str(items))
+    i = 0
+    while True:
+        ok, img = video.read()
+        if not ok:
+            break
+        yield f'{stem}_{i:0{digits}d}', path, img
+        i += 1
+    video.release()
+
+
+def outputs_of(args, name):
+    return (osp.join(args.out_dir, f'{name}_pose.png'),
+            osp.join(args.out_dir, f'{name}_keypoints.json'))
+
+
+def predict_one(model, args, name, source, img, boxes):
+    """Infer, draw and write one image's picture and keypoints."""
+    results = inference_topdown(model, img, boxes, bbox_format='xyxy')
+    stacks, crop = box_heatmaps(model, img, boxes[0])
+    png, out_json = outputs_of(args, name)
+    cv2.imwrite(png, draw(model, img, results, stacks, crop))
+    people = [dict(bbox_xyxy=box.tolist(),
+                   keypoints=r.pred_instances.keypoints[0].tolist(),
+                   keypoint_scores=r.pred_instances.keypoint_scores[0].tolist())
+              for box, r in zip(boxes, results)]
+    meta = model.dataset_meta
+    with open(out_json, 'w') as f:
+        json.dump(dict(image=source, name=name, keypoint_names=[
+            meta['keypoint_id2name'][i] for i in range(meta['num_keypoints'])
+        ], people=people), f, indent=1)
+    record_outputs([png, out_json], TOOL)
+    return len(people), len(stacks), png, out_json
+
+
 def main():
     args = parse_args()
-    img = cv2.imread(args.image)
-    if img is None:
-        sys.exit(f'error: cannot read image {args.image}')
+    kind, items = list_inputs(args.input)
+    names = [n for n, _ in items] if kind == 'images' else [
+        f'{osp.splitext(osp.basename(args.input))[0]}_{i:0{len(str(items))}d}'
+        for i in range(items)]
+    inputs = [f for _, f in items] if kind == 'images' else [args.input]
+    guard_outputs([o for n in names for o in outputs_of(args, n)], inputs,
+                  TOOL, args.force, '--out-dir file')
     cfg = Config.fromfile(args.config)  # imports hg_plugin (custom_imports)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -190,25 +283,28 @@ def main():
               'are meaningless (smoke test only)', file=sys.stderr)
     elif not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    boxes = load_boxes(args, img.shape)  # before the model: fail fast
+    stream = frames(args.input, kind, items)
+    name, source, img = next(stream)
+    boxes = load_boxes(args, name, img.shape)  # before the model: fail fast
     model = init_or_exit(cfg, args.checkpoint, args.device)
-    results = inference_topdown(model, img, boxes, bbox_format='xyxy')
-    stacks, crop = box_heatmaps(model, img, boxes[0])
     os.makedirs(args.out_dir, exist_ok=True)
-    stem = osp.splitext(osp.basename(args.image))[0]
-    png = osp.join(args.out_dir, f'{stem}_pose.png')
-    cv2.imwrite(png, draw(model, img, results, stacks, crop))
-    people = [dict(bbox_xyxy=box.tolist(),
-                   keypoints=r.pred_instances.keypoints[0].tolist(),
-                   keypoint_scores=r.pred_instances.keypoint_scores[0].tolist())
-              for box, r in zip(boxes, results)]
-    out_json = osp.join(args.out_dir, f'{stem}_keypoints.json')
-    json.dump(dict(image=args.image, keypoint_names=[
-        model.dataset_meta['keypoint_id2name'][i]
-        for i in range(model.dataset_meta['num_keypoints'])], people=people),
-        open(out_json, 'w'), indent=1)
-    print(f'{len(people)} people; {len(stacks)} stacks; wrote {png} and '
-          f'{out_json}')
+    done = 0
+    while True:
+        people, stacks, png, out_json = predict_one(model, args, name, source,
+                                                    img, boxes)
+        done += 1
+        if kind == 'images' and len(items) == 1:
+            print(f'{people} people; {stacks} stacks; wrote {png} and '
+                  f'{out_json}')
+        try:
+            name, source, img = next(stream)
+        except StopIteration:
+            break
+        boxes = load_boxes(args, name, img.shape)
+    if kind == 'video' or len(items) > 1:
+        what = 'frames' if kind == 'video' else 'images'
+        print(f'{done} {what}; {stacks} stacks; wrote a picture and a '
+              f'keypoints file per {what[:-1]} to {args.out_dir}')
 
 
 if __name__ == '__main__':

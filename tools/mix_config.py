@@ -22,12 +22,15 @@ import sys
 import time
 import warnings
 
+from _cli import guard_outputs, record_outputs
 from mmengine.config import Config
 
 import hg_plugin  # noqa: F401  (registers the modules)
 from hg_plugin.mix import (MixError, mixed_config, train_step_check,
                            write_mixed_config)
-from hg_plugin.shipped_configs import mmpose_dir
+from hg_plugin.shipped_configs import mmpose_dir, resolve_config
+
+TOOL = 'tools/mix_config.py'
 
 
 def shipped_configs():
@@ -118,9 +121,14 @@ def main():
                    'config, not one per distinct family')
     p.add_argument('--report', help='--sweep: write a markdown table here '
                    '(and the rows as JSON beside it)')
+    p.add_argument('--force', action='store_true',
+                   help='overwrite an existing file this tool did not write')
     args = p.parse_args()
     warnings.simplefilter('ignore')
     if args.sweep:
+        outputs = [args.report, osp.splitext(args.report)[0] + '.json'] \
+            if args.report else []
+        guard_outputs(outputs, [], TOOL, args.force, '--report')
         rows = sweep(args.all, args.feat_channels, args.stacks)
         text = report(rows, args.all)
         print(text)
@@ -128,11 +136,14 @@ def main():
             os.makedirs(osp.dirname(osp.abspath(args.report)), exist_ok=True)
             with open(args.report, 'w') as f:
                 f.write(text)
-            with open(osp.splitext(args.report)[0] + '.json', 'w') as f:
+            with open(outputs[1], 'w') as f:
                 json.dump(rows, f, indent=1)
+            record_outputs(outputs, TOOL)
         sys.exit(1 if any(r['status'] == 'failed' for r in rows) else 0)
     if not (args.config and args.out):
         p.error('give CONFIG and -o OUT (or --sweep)')
+    guard_outputs([args.out], [resolve_config(args.config)], TOOL,
+                  args.force, '-o')
     try:
         changes = write_mixed_config(args.config, args.out,
                                      num_stacks=args.stacks,
@@ -140,6 +151,7 @@ def main():
                                      head=args.head)
     except MixError as e:
         sys.exit(f'error: {args.config}: {e}')
+    record_outputs([args.out], TOOL)
     print(f'wrote {args.out}:')
     for change in changes:
         print(f'  - {change}')

@@ -40,6 +40,7 @@ from ..checks import (dataset_num_keypoints, metainfo_keypoints,
                       registered_default)
 from ..config_file import write_config
 from ..models.backbones import hourglass_stride
+from ..pipelines import bottomup_ae_pipeline
 from ..shipped_configs import MMPOSE_PREFIX, resolve_config
 from .config_walk import (codecs_of, pretrained_inits, replace_dict,
                           set_size_factor, single_level_targets)
@@ -130,6 +131,8 @@ def _choose_head(head: str, old_head: dict) -> str:
                        f'on every stack, not {what}: use --head keep')
     if head == 'keep' and head_type in ('CPMHead', 'MSPNHead'):
         head = 'stacked'  # multi-stage heads: one stage per stack
+    if head_type == 'AssociativeEmbeddingHead':
+        head = 'ae'  # MMPose 1.3's AE head cannot train (see _ae_head)
     return head
 
 
@@ -158,14 +161,19 @@ def _backbone_and_neck(model, k: int, depth: int, head: str, num_stacks: int,
     backbone = dict(_delete_=True, type='StackedHourglass',
                     num_stacks=num_stacks, num_keypoints=k,
                     feat_channels=feat_channels, depth=depth,
-                    out_type='heatmaps' if head == 'stacked' else 'features')
+                    out_type='features' if head == 'keep' else 'heatmaps')
+    if head == 'ae':  # every stack predicts (and re-injects) heatmaps + tags
+        old = model.head
+        dim = old.get('tag_dim', 1)
+        backbone['num_keypoints'] = k * (1 + dim) if old.get(
+            'tag_per_keypoint', True) else k + dim
     new_model = dict(backbone=backbone)
     neck = model.get('neck')
     if neck and neck.get('type') in REMOVED_NECKS:
         new_model['neck'] = None
         changes.append(f'neck {neck["type"]} removed (it serves a '
                        'multi-branch backbone)')
-    elif neck and head == 'stacked':
+    elif neck and head in ('stacked', 'ae'):
         new_model['neck'] = None
         changes.append(f'neck {neck["type"]} removed (StackedHeatmapHead '
                        'takes the stacks as they are)')
@@ -185,6 +193,23 @@ def _stacked_head(old_head: dict, k: int, num_stacks: int, codec: dict,
                 num_stacks=num_stacks, out_channels=k,
                 loss=dict(type='MultiStackHeatmapLoss', loss=loss),
                 decoder=codec)
+
+
+def _ae_head(old_head: dict, k: int, num_stacks: int,
+             changes: List[str]) -> Dict:
+    """StackedAEHead: MMPose's AssociativeEmbeddingHead (its losses and
+    decoder) on every stack. MMPose 1.3 cannot train its own AE head: its
+    packing drops the keypoint indices the tag loss needs, and the codec's
+    per-person weights do not fit the heatmap loss (StackedAEHead reduces
+    them per image)."""
+    keys = ('tag_dim', 'tag_per_keypoint', 'keypoint_loss', 'tag_loss',
+            'decoder')
+    changes.append(f'head: StackedAEHead ({num_stacks} stacks, heatmaps + '
+                   'tags supervised on each) in place of '
+                   'AssociativeEmbeddingHead, which MMPose 1.3 cannot train')
+    return dict(_delete_=True, type='StackedAEHead', num_stacks=num_stacks,
+                num_keypoints=k,
+                **{key: old_head[key] for key in keys if key in old_head})
 
 
 def _kept_head(old_head: dict, feat_channels: int, quarter: Tuple[int, int],
@@ -270,21 +295,75 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
     new_codec = dict(codec)
     if 'heatmap_size' in codec and tuple(codec['heatmap_size']) != quarter:
         new_codec['heatmap_size'] = quarter
-        changes.append(f'codec heatmap_size {tuple(codec["heatmap_size"])} '
-                       f'-> {quarter} (the hourglass predicts at 1/4)')
+        if head != 'ae':  # AE decodes after resizing maps to the input
+            changes.append(f'codec heatmap_size '
+                           f'{tuple(codec["heatmap_size"])} -> {quarter} '
+                           '(the hourglass predicts at 1/4)')
     if head == 'stacked':
         new_model['head'] = _stacked_head(old_head, k, num_stacks, new_codec,
                                           changes)
+    elif head == 'ae':
+        new_model['head'] = _ae_head(old_head, k, num_stacks, changes)
     else:
         new_model['head'] = _kept_head(old_head, feat_channels, quarter,
                                        codec, new_codec, changes)
+    overrides = _replaced_network_weights(cfg, new_model, changes)
     hooks = [dict(h) for h in cfg.get('custom_hooks') or []]
-    overrides = dict(model=new_model, custom_hooks=hooks + [
+    overrides.update(model=new_model, custom_hooks=hooks + [
         dict(type=t) for t in ('ConfigCheckHook', 'WeightsOnlyCheckpointHook')
         if t not in {h.get('type') for h in hooks}])
     overrides.update(_dataloaders(cfg, codec, new_codec, head, depth,
                                   changes))
+    if head == 'ae':
+        _ae_training_pipeline(cfg, overrides, new_codec, changes)
     return overrides, list(dict.fromkeys(changes))
+
+
+def _replaced_network_weights(cfg: Config, new_model: Dict,
+                              changes: List[str]) -> Dict:
+    """Drop what initialises the replaced network as a whole: the pose
+    model's ``init_cfg`` (e.g. a ResNet-50 COCO checkpoint by URL, which
+    would download at start and then load into the hourglass) and
+    ``load_from``. A kept head's own pretrained init stays (named by
+    :func:`_kept_head`)."""
+    top = {}
+    init = cfg.model.get('init_cfg')
+    if init:
+        new_model['init_cfg'] = None
+        what = init.get('checkpoint') if isinstance(init, dict) else init
+        changes.append(f'model.init_cfg removed: it initialised the replaced '
+                       f'network as a whole ({what})')
+    if cfg.get('load_from'):
+        top['load_from'] = None
+        changes.append(f'load_from removed: {cfg.load_from} holds the '
+                       'replaced network\'s weights')
+    return top
+
+
+def _ae_training_pipeline(cfg: Config, overrides: Dict, codec: dict,
+                          changes: List[str]) -> None:
+    """Associative Embedding trains with ``PackAEInputs`` (the tag loss's
+    keypoint indices); MMPose's AE config ships ``train_pipeline = []``."""
+    loader = overrides.get('train_dataloader') or \
+        cfg.train_dataloader.to_dict()
+    pipeline = list(loader['dataset'].get('pipeline') or [])
+    types = [t.get('type') for t in pipeline]
+    if not pipeline or 'GenerateTarget' not in types:
+        pipeline = bottomup_ae_pipeline(codec)
+        changes.append('train_dataloader: hg_plugin\'s AE training pipeline '
+                       '(bottom-up affine, flip, heatmap + tag targets, '
+                       'mask, PackAEInputs): the config\'s cannot train '
+                       f'({"empty" if not types else "no GenerateTarget"})')
+    elif 'PackAEInputs' not in types:
+        pipeline = [dict(t, type='PackAEInputs') if t.get('type') ==
+                    'PackPoseInputs' else t for t in pipeline]
+        changes.append('train_dataloader: PackPoseInputs -> PackAEInputs '
+                       '(keeps the keypoint indices the tag loss needs)')
+    else:
+        return
+    loader = copy.deepcopy(loader)
+    loader['dataset']['pipeline'] = pipeline
+    overrides['train_dataloader'] = loader
 
 
 def mixed_config(config: Union[str, Config], **kwargs) -> Config:

@@ -8,14 +8,14 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import MODELS
 
 from .rules import MixError, num_keypoints
 
 TARGET_TRANSFORMS = ('GetBBoxCenterScale', 'TopdownAffine',
                      'BottomupRandomAffine', 'GenerateTarget',
-                     'BottomupGetHeatmapMask', 'PackPoseInputs')
+                     'BottomupGetHeatmapMask', 'PackPoseInputs',
+                     'PackAEInputs')
 
 
 def synthetic_sample(cfg: Config, k: int, seed: int = 0) -> dict:
@@ -46,18 +46,12 @@ def train_step_check(cfg: Config, batch_size: int = 2) -> Dict[str, float]:
     k = num_keypoints(cfg)
     transforms = [dict(t) for t in cfg.train_dataloader.dataset.pipeline
                   if t['type'].split('.')[-1] in TARGET_TRANSFORMS]
-    if not transforms:  # e.g. MMPose's AE config ships no train pipeline
-        codec = dict(cfg.model.head.decoder)
-        transforms = [dict(type='BottomupRandomAffine',
-                           input_size=codec['input_size']),
-                      dict(type='GenerateTarget', encoder=codec),
-                      dict(type='BottomupGetHeatmapMask'),
-                      dict(type='PackPoseInputs')]
+    if not any(t['type'].split('.')[-1] == 'GenerateTarget'
+               for t in transforms):  # what the user would train with too
+        raise MixError('the training pipeline makes no targets (no '
+                       'GenerateTarget): it cannot train')
     pipeline = Compose(transforms)
-    labels = dict(PackPoseInputs.label_mapping_table,
-                  keypoint_indices='keypoint_indices')  # AE's tag targets
-    samples = [pipeline(dict(synthetic_sample(cfg, k, seed),
-                             label_mapping_table=labels))
+    samples = [pipeline(synthetic_sample(cfg, k, seed))
                for seed in range(batch_size)]
     model = MODELS.build(cfg.model)
     model.train()

@@ -91,12 +91,9 @@ def test_annotation_without_visible_keypoints_trains_finitely(tmp_path):
     assert losses and all(float(v) == 0.0 for v in losses)
 
 
-@pytest.fixture(scope='module')
-def hg2_checkpoint(mpii_root, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('ckpt')
-    r = train(mpii_root, tmp, '--no-validate')
-    assert r.returncode == 0, r.stderr[-3000:]
-    return tmp / 'work' / 'epoch_1.pth'
+@pytest.fixture
+def hg2_checkpoint(hg2_epoch1):
+    return hg2_epoch1.checkpoint
 
 
 def test_truncated_checkpoint_is_one_line(hg2_checkpoint, mpii_root,

@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from tests.conftest import REPO, make_mpii_root, mpii_records
+from tests.conftest import REPO, free_port, make_mpii_root, mpii_records
 
 ITERS = 24
 
@@ -70,7 +70,7 @@ def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
     r1 = subprocess.run(train_cmd(one, tmp_path / 'w1') + opts,
                         cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r1.returncode == 0, r1.stderr[-3000:]
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29623')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=free_port())
     r2 = subprocess.run(
         ['bash', 'tools/dist_train.sh', str(two), '2', '--work-dir',
          str(tmp_path / 'w2'), *opts], cwd=REPO, env=env,

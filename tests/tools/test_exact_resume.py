@@ -13,7 +13,7 @@ import time
 import torch
 from mmengine.config import Config
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 SHIPPED = f'{REPO}/configs/hg8_mpii_256.py'
 
@@ -115,6 +115,22 @@ def kill_after(cmd, work, ckpt, **kw):
     return saved[-1]
 
 
+def assert_resumed_from(work, ckpt):
+    """The newest run in ``work`` started from ``ckpt``: MMEngine logged
+    its epoch and iteration, and the run logged no step at or before it
+    (the pre-kill steps were not trained again)."""
+    meta = torch.load(ckpt, weights_only=False)['meta']
+    runs = sorted(p for p in work.iterdir()
+                  if (p / 'vis_data' / 'scalars.json').is_file())
+    assert len(runs) >= 2, 'no second (resumed) run'
+    log = next(runs[-1].glob('*.log')).read_text()
+    assert f"resumed epoch: {meta['epoch']}, iter: {meta['iter']}" in log
+    steps = [json.loads(line)['step'] for line in
+             (runs[-1] / 'vis_data' / 'scalars.json').read_text()
+             .splitlines() if 'loss' in line]
+    assert steps and min(steps) > meta['iter'], (min(steps), meta['iter'])
+
+
 def assert_same_run(ref, resumed, final):
     expected, got = losses(ref), losses(resumed)
     later = [s for s in got if s in expected]
@@ -142,6 +158,7 @@ def test_one_process_with_persistent_workers_and_no_seed_given(
     assert last.name != 'epoch_6.pth'
     seed = torch.load(last, weights_only=False)['meta']['seed']
     run(train(config, work, '--resume'))
+    assert_resumed_from(work, last)
     run(train(config, tmp_path / 'ref', '--cfg-options',
               f'randomness.seed={seed}'))
     assert_same_run(tmp_path / 'ref', work, 'epoch_6.pth')
@@ -158,13 +175,14 @@ def test_iteration_loop_killed_mid_epoch(mpii_root, tmp_path):
     assert not list(work.glob('*.tmp*'))
     assert int(last.stem.split('_')[1]) % 3  # 3 iterations/epoch: mid-epoch
     run(train(config, work, '--resume'))
+    assert_resumed_from(work, last)
     assert_same_run(tmp_path / 'ref', work, 'iter_12.pth')
 
 
 def test_two_gloo_processes(mpii_root, tmp_path):
     config = write_config(tmp_path / 'cfg.py', mpii_root, by_epoch=True,
                           workers=1, seed=5)
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29631')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=free_port())
 
     def dist(work, *extra):
         return ['bash', 'tools/dist_train.sh', str(config), '2',
@@ -175,5 +193,6 @@ def test_two_gloo_processes(mpii_root, tmp_path):
     work = tmp_path / 'killed'
     last = kill_after(dist(work), work, 'epoch_2.pth', env=env)
     assert last.name != 'epoch_6.pth'
-    run(dist(work, '--resume'), env=dict(env, PORT='29632'))
+    run(dist(work, '--resume'), env=dict(env, PORT=free_port()))
+    assert_resumed_from(work, last)
     assert_same_run(tmp_path / 'ref', work, 'epoch_6.pth')

@@ -8,7 +8,7 @@ import mmpose
 import torch
 
 from tests.conftest import (REPO, env_without_weights_only_escape,
-                            mpii_cfg_options)
+                            free_port, mpii_cfg_options)
 
 SMALL = [
     'model.backbone.feat_channels=32', 'train_dataloader.batch_size=2',
@@ -59,17 +59,14 @@ def test_train_validate_test_and_resume(mpii_root, tmp_path):
     assert (meta['epoch'], meta['iter']) == (3, 9)  # 3 iters/epoch, continued
 
 
-def test_checkpoints_load_weights_only_without_the_plugin(mpii_root, tmp_path):
+def test_checkpoints_load_weights_only_without_the_plugin(mpii_root, tmp_path,
+                                                         hg2_epoch1):
     """Torch's default weights-only loader reads our checkpoints with
     nothing allowlisted (a process that never imports hg_plugin), so MMPose's
     own publish_model.py works on torch >= 2.6 without an environment
     variable, and MMPose's own test.py evaluates the published file."""
-    work = tmp_path / 'work'
     cfg = REPO / 'configs' / 'hg2_mpii_256.py'
-    r = run('tools/train.py', cfg, '--work-dir', work, '--no-validate',
-            *options(mpii_root, 1))
-    assert r.returncode == 0, r.stderr[-3000:]
-    ckpt = work / 'epoch_1.pth'
+    ckpt = hg2_epoch1.checkpoint
     code = ('import sys, torch\n'
             'assert torch.serialization.get_unsafe_globals_in_checkpoint('
             'sys.argv[1]) == []\n'
@@ -96,17 +93,14 @@ def test_checkpoints_load_weights_only_without_the_plugin(mpii_root, tmp_path):
     assert 'PCK@0.1' in r.stdout + r.stderr
 
 
-def test_dist_test_evaluates_with_two_processes(mpii_root, tmp_path):
+def test_dist_test_evaluates_with_two_processes(mpii_root, tmp_path,
+                                                hg2_epoch1):
     """tools/dist_test.sh through torchrun on the CPU, from a checkpoint."""
     import os
-    work = tmp_path / 'w'
     cfg = REPO / 'configs' / 'hg2_mpii_256.py'
-    r = run('tools/train.py', cfg, '--work-dir', work, '--no-validate',
-            *options(mpii_root, 1))
-    assert r.returncode == 0, r.stderr[-3000:]
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29619')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=free_port())
     r = subprocess.run(
-        ['bash', 'tools/dist_test.sh', str(cfg), str(work / 'epoch_1.pth'),
+        ['bash', 'tools/dist_test.sh', str(cfg), str(hg2_epoch1.checkpoint),
          '2', '--work-dir', str(tmp_path / 'test'), *options(mpii_root, 1)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -137,7 +131,7 @@ def test_dist_train_launches_two_processes(mpii_root, tmp_path):
     """tools/dist_train.sh through torchrun; without CUDA it runs on gloo."""
     import os
     work = tmp_path / 'dist'
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29617')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=free_port())
     r = subprocess.run(
         ['bash', 'tools/dist_train.sh', 'configs/hg2_mpii_256.py', '2',
          '--work-dir', str(work), *options(mpii_root, 1)],
