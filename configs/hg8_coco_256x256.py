@@ -26,21 +26,18 @@ codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64),
              sigma=2)
 
 model = dict(
+    # the paper's network (f=256 and depth 4 are the backbone's defaults)
     backbone=dict(
         _delete_=True,
         type='StackedHourglass',
         num_stacks=num_stacks,
-        num_keypoints=num_keypoints,
-        feat_channels=256,
-        depth=4),
+        num_keypoints=num_keypoints),
     head=dict(
         _delete_=True,
         type='StackedHeatmapHead',
         num_stacks=num_stacks,
         out_channels=num_keypoints,
-        loss=dict(
-            type='MultiStackHeatmapLoss',
-            loss=dict(type='KeypointMSELoss', use_target_weight=True)),
+        loss=dict(type='MultiStackHeatmapLoss'),  # as hg8_mpii_256.py
         decoder=codec))
 
 # the base config's augmentation (flip, half body, shift/scale/rotate), with

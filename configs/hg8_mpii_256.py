@@ -48,11 +48,9 @@ model = dict(
         type='StackedHeatmapHead',
         num_stacks=num_stacks,
         out_channels=num_keypoints,
-        # intermediate supervision: the same MSE loss on every stack (with
-        # weight 1 each: MultiStackHeatmapLoss's default stack_weights)
-        loss=dict(
-            type='MultiStackHeatmapLoss',
-            loss=dict(type='KeypointMSELoss', use_target_weight=True)),
+        # intermediate supervision: the same MSE loss (with target weights)
+        # on every stack, weight 1 each - MultiStackHeatmapLoss's defaults
+        loss=dict(type='MultiStackHeatmapLoss'),
         decoder=codec),
     # flip test: average with the flipped image's heatmaps, shifted 1 pixel
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True))

@@ -11,8 +11,14 @@ The layers, bottom up (a test enforces them: imports only go down):
 ``datasets``, ``evaluation`` <- ``checks``, ``checkpoints``, ``synthetic``
 <- ``engine``, ``apis``, ``mix`` <- ``presets``, ``runtime`` <- this face.
 """
+import os
+
+# albumentations (MMPose's RTMPose pipelines) asks PyPI for a newer version
+# each time it is imported: a network call in every run and data worker
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
 try:
-    import mmpose  # noqa: F401
+    import mmpose  # noqa: F401,E402
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         'hg_plugin needs MMPose 1.3 (pip install --no-deps mmpose==1.3.2 plus '

@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# no version check over the network when albumentations is imported (here
+# and in every tool the tests start); hg_plugin sets the same default
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 DATA = REPO / 'tests' / 'data'  # real samples, see tests/data/README.md
 
 

@@ -87,3 +87,39 @@ def test_stacked_head_refuses_what_is_not_a_heatmap_per_keypoint():
     assert overrides['model']['backbone']['depth'] == 3
     assert overrides['model']['head']['decoder']['heatmap_size'] == (72, 96)
     assert 'train_dataloader' in overrides  # targets at the new size
+
+
+def test_the_replaced_network_s_own_weights_are_dropped():
+    """A whole-model init (the integral-regression configs load a ResNet-50
+    COCO checkpoint by URL into the pose model) and load_from belong to the
+    network the hourglass replaces: removed, and said."""
+    base = ('mmpose::body_2d_keypoint/integral_regression/coco/'
+            'ipr_res50_dsnt-8xb64-210e_coco-256x256.py')
+    overrides, changes = mix_overrides(base)
+    assert overrides['model']['init_cfg'] is None
+    assert any(c.startswith('model.init_cfg removed') and 'td-hm_res50' in c
+               for c in changes)
+    from hg_plugin.mix import load
+    cfg = load('mmpose::body_2d_keypoint/topdown_heatmap/mpii/'
+               'td-hm_res50_8xb64-210e_mpii-256x256.py')
+    cfg.load_from = 'resnet.pth'
+    overrides, changes = mix_overrides(cfg)
+    assert overrides['load_from'] is None
+    assert any(c.startswith('load_from removed: resnet.pth') for c in changes)
+
+
+def test_associative_embedding_gets_a_head_and_pipeline_that_train():
+    """MMPose's AE config ships `train_pipeline = []` and an AE head that
+    MMPose 1.3 cannot train: the mix uses StackedAEHead (34 maps per stack)
+    and hg_plugin's AE pipeline ending in PackAEInputs."""
+    from hg_plugin.mix import mixed_config, train_step_check
+    cfg = mixed_config('mmpose::body_2d_keypoint/associative_embedding/coco/'
+                       'ae_hrnet-w32_8xb24-300e_coco-512x512.py',
+                       feat_channels=16)
+    assert cfg.model.head.type == 'StackedAEHead'
+    assert cfg.model.backbone.num_keypoints == 34
+    pipeline = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert pipeline[-3:] == ['GenerateTarget', 'BottomupGetHeatmapMask',
+                             'PackAEInputs']
+    losses = train_step_check(cfg)
+    assert {'loss_kpt_stack1', 'loss_pull_stack1'} <= set(losses)

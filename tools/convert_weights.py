@@ -49,13 +49,12 @@ def write_converted_config(path: str, ckpt_path: str, source: str,
     """A config beside the checkpoint: the shipped MPII config with this
     network, its per-stack loss weights and the source's normalisation."""
     n = kwargs['num_stacks']
-    write_config(path, dict(
-        load_from=osp.abspath(ckpt_path),
-        model=dict(data_preprocessor=data_preprocessor(source),
-                   backbone=dict(type='StackedHourglass', **kwargs),
-                   head=dict(num_stacks=n,
-                             out_channels=kwargs['num_keypoints'],
-                             loss=dict(stack_weights=[1.0] * n)))),
+    model = dict(data_preprocessor=data_preprocessor(source),
+                 backbone=dict(type='StackedHourglass', **kwargs),
+                 head=dict(num_stacks=n, out_channels=kwargs['num_keypoints'],
+                           loss=dict(stack_weights=[1.0] * n)))
+    write_config(
+        path, dict(load_from=osp.abspath(ckpt_path), model=model),
         base=config_path('hg8_mpii_256'), imports=(), comments=[
             f'Written by tools/convert_weights.py: {source} checkpoint {src}',
             f'converted to {osp.basename(ckpt_path)}. The shipped MPII '

@@ -255,7 +255,8 @@ def predict_one(model, args, name, source, img, boxes):
     cv2.imwrite(png, draw(model, img, results, stacks, crop))
     people = [dict(bbox_xyxy=box.tolist(),
                    keypoints=r.pred_instances.keypoints[0].tolist(),
-                   keypoint_scores=r.pred_instances.keypoint_scores[0].tolist())
+                   keypoint_scores=(r.pred_instances.keypoint_scores[0]
+                                    .tolist()))
               for box, r in zip(boxes, results)]
     meta = model.dataset_meta
     with open(out_json, 'w') as f:

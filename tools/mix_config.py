@@ -4,26 +4,33 @@ into all of MMPose's shipped 2D configs.
     python tools/mix_config.py mmpose::animal_2d_keypoint/topdown_heatmap/ap10k/td-hm_hrnet-w32_8xb64-210e_ap10k-256x256.py \\
         [--stacks 2] [--feat-channels 256] [--head auto|stacked|keep] -o work_dirs/hg2_ap10k.py
     python tools/mix_config.py --sweep [--all] [--report docs/mix_sweep.md]
+    python tools/mix_config.py --sweep --real --feat-channels 64 --report docs/mix_sweep.md
 
 The written config inherits the given one (a path or ``mmpose::...``) and
 lists what the swap changed (hg_plugin.mix). ``--sweep`` takes one shipped
 2D config per distinct (dataset, codec, head, neck) - ``--all``: every one -,
 mixes it, builds the model and runs one forward + backward on a synthetic
 batch made by the config's own target pipeline; configs that cannot take a
-single-scale backbone are listed with the reason. Exit status 1 if any
-config failed.
+single-scale backbone are listed with the reason. ``--real`` then runs each
+mixed config on the real samples of tests/data through MMPose's own
+tools/train.py (its whole training pipeline, one epoch of batch 2,
+validation with its own metric), tools/test.py and MMPoseInferencer, and
+reports each stage (tools/_sweep). Exit status 1 if any config failed.
 """
 import argparse
 import glob
 import json
 import os
+import re
 import os.path as osp
 import sys
 import time
 import warnings
 
 from _cli import guard_outputs, record_outputs
+from _sweep.real import STAGES, real_stages
 from mmengine.config import Config
+from tqdm import tqdm
 
 import hg_plugin  # noqa: F401  (registers the modules)
 from hg_plugin.mix import (MixError, mixed_config, train_step_check,
@@ -51,10 +58,20 @@ def family(cfg) -> tuple:
             head.get('type', model.type), (model.get('neck') or {}).get('type'))
 
 
-def sweep(select_all: bool, feat_channels: int, stacks: int):
+def sweep(select_all: bool, feat_channels: int, stacks: int,
+          real: bool = False, work_dir: str = 'work_dirs/mix_sweep',
+          only=None):
+    """Mix one shipped config per family (every config with
+    ``select_all``): build it and run one synthetic step; with ``real``
+    also run it through MMPose's own tools on real samples
+    (:func:`_sweep.real.real_stages`). Finished configs of an earlier
+    ``real`` run in ``work_dir`` are reused."""
     root, names = shipped_configs()
     seen, rows = set(), []
+    chosen = []
     for name in names:
+        if only and not any(o in name for o in only):
+            continue
         try:
             cfg = Config.fromfile(osp.join(root, name))
             key = family(cfg)
@@ -66,37 +83,96 @@ def sweep(select_all: bool, feat_channels: int, stacks: int):
         if not select_all and key in seen:
             continue
         seen.add(key)
-        row = dict(config=name, family=list(map(str, key)))
-        start = time.time()
-        try:
-            if 'head' not in cfg.model:
-                raise MixError(f'{cfg.model.type} is a distillation wrapper '
-                               'of two whole models, not one model')
-            mixed = mixed_config(cfg, num_stacks=stacks,
-                                 feat_channels=feat_channels)
-            losses = train_step_check(mixed)
-            row.update(status='ok', losses={k: round(v, 5) for k, v in
-                                            losses.items()})
-        except MixError as e:
-            row.update(status='unsupported', why=str(e))
-        except Exception as e:  # noqa: BLE001 - reported, counted as failed
-            row.update(status='failed', why=f'{type(e).__name__}: {e}'[:300])
-        row['seconds'] = round(time.time() - start, 1)
-        rows.append(row)
-        print(f"{row['status']:11s} {name} {row.get('why', '')}", flush=True)
+        chosen.append((name, cfg, key))
+    for name, cfg, key in tqdm(chosen, desc='sweep', unit='config'):
+        rows.append(sweep_one(name, cfg, key, feat_channels, stacks, real,
+                              work_dir))
     return rows
+
+
+def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir):
+    row = dict(config=name, family=list(map(str, key)))
+    start = time.time()
+    try:
+        if 'head' not in cfg.model:
+            raise MixError(f'{cfg.model.type} is a distillation wrapper '
+                           'of two whole models, not one model')
+        mixed = mixed_config(cfg, num_stacks=stacks,
+                             feat_channels=feat_channels)
+        losses = train_step_check(mixed)
+        row.update(status='ok', losses={k: round(v, 5) for k, v in
+                                        losses.items()})
+    except MixError as e:
+        row.update(status='unsupported', why=str(e))
+    except Exception as e:  # noqa: BLE001 - reported, counted as failed
+        row.update(status='failed', why=f'{type(e).__name__}: {e}'[:300])
+    if real and row['status'] == 'ok':
+        work = osp.join(work_dir, re.sub(r'[^\w-]', '_',
+                                         osp.splitext(name)[0]))
+        done = osp.join(work, 'stages.json')
+        if osp.isfile(done):
+            with open(done) as f:
+                row['stages'] = json.load(f)
+        else:
+            os.makedirs(work, exist_ok=True)
+            path = osp.join(work, 'mixed.py')
+            write_mixed_config(f'mmpose::{name}', path, num_stacks=stacks,
+                               feat_channels=feat_channels)
+            row['stages'] = real_stages(path, work)
+    row['seconds'] = round(time.time() - start, 1)
+    tqdm.write(f"{row['status']:11s} {name} {row.get('why', '')} "
+               f"{row.get('stages', '')}")
+    return row
+
+
+def real_status(row) -> str:
+    """'passed', 'no samples', 'failed' or '' (not run) for a real row."""
+    stages = row.get('stages')
+    if not stages:
+        return ''
+    values = list(stages.values())
+    if all(v.startswith('no samples') for v in values):
+        return 'no samples'
+    if len(values) == len(STAGES) and not any(
+            v.startswith('failed') for v in values):
+        return 'passed'
+    return 'failed'
 
 
 def report(rows, select_all: bool) -> str:
     count = {s: sum(r['status'] == s for r in rows)
              for s in ('ok', 'unsupported', 'failed')}
-    lines = ['# Hourglass swapped into MMPose\'s shipped 2D configs',
-             '',
-             f'{"Every config" if select_all else "One config per distinct (dataset, codec, head, neck)"}'
-             f': {len(rows)} configs - {count["ok"]} trained one synthetic '
-             f'step, {count["unsupported"]} cannot take a single-scale '
-             f'backbone, {count["failed"]} failed.', '',
-             '| config | status | why |', '|---|---|---|']
+    what = 'Every config' if select_all else \
+        'One config per distinct (dataset, codec, head, neck)'
+    lines = ['# Hourglass swapped into MMPose\'s shipped 2D configs', '']
+    real = [r for r in rows if r.get('stages')]
+    if real:
+        n = {s: sum(real_status(r) == s for r in real)
+             for s in ('passed', 'failed', 'no samples')}
+        lines += [f'{what}, on real images through MMPose\'s own tools '
+                  '(tools/train.py with the config\'s whole training '
+                  'pipeline, one epoch of batch 2 and validation with its '
+                  'own metric; tools/test.py on the checkpoint; '
+                  'MMPoseInferencer drawing a picture): '
+                  f'{len(rows)} configs - {n["passed"]} passed every '
+                  f'stage, {n["failed"]} failed a stage, '
+                  f'{n["no samples"]} have no real samples here, '
+                  f'{count["unsupported"]} cannot take a single-scale '
+                  f'backbone, {count["failed"]} failed to build or step.', '',
+                  '| config | build + synthetic step | '
+                  + ' | '.join(STAGES) + ' |', '|---|---|'
+                  + '---|' * len(STAGES)]
+        for r in rows:
+            stages = r.get('stages') or {}
+            first = 'ok' if r['status'] == 'ok' else \
+                f"{r['status']}: {r.get('why', '')}"
+            lines.append(f"| `{r['config']}` | {first} | " + ' | '.join(
+                stages.get(s, '') for s in STAGES) + ' |')
+        return '\n'.join(lines) + '\n'
+    lines += [f'{what}: {len(rows)} configs - {count["ok"]} trained one '
+              f'synthetic step, {count["unsupported"]} cannot take a '
+              f'single-scale backbone, {count["failed"]} failed.', '',
+              '| config | status | why |', '|---|---|---|']
     for r in rows:
         if r['status'] != 'ok':
             lines.append(f"| `{r['config']}` | {r['status']} | "
@@ -121,6 +197,15 @@ def main():
                    'config, not one per distinct family')
     p.add_argument('--report', help='--sweep: write a markdown table here '
                    '(and the rows as JSON beside it)')
+    p.add_argument('--real', action='store_true',
+                   help='--sweep: also train, validate, test and draw each '
+                   "mixed config on real samples through MMPose's own "
+                   'tools (tens of seconds per config)')
+    p.add_argument('--only', nargs='+', metavar='TEXT',
+                   help='--sweep: only configs whose path contains TEXT')
+    p.add_argument('--work-dir', default='work_dirs/mix_sweep',
+                   help='--sweep --real: where the runs go (finished ones '
+                   'are reused)')
     p.add_argument('--force', action='store_true',
                    help='overwrite an existing file this tool did not write')
     args = p.parse_args()
@@ -129,7 +214,8 @@ def main():
         outputs = [args.report, osp.splitext(args.report)[0] + '.json'] \
             if args.report else []
         guard_outputs(outputs, [], TOOL, args.force, '--report')
-        rows = sweep(args.all, args.feat_channels, args.stacks)
+        rows = sweep(args.all, args.feat_channels, args.stacks, args.real,
+                     args.work_dir, args.only)
         text = report(rows, args.all)
         print(text)
         if args.report:
@@ -139,7 +225,8 @@ def main():
             with open(outputs[1], 'w') as f:
                 json.dump(rows, f, indent=1)
             record_outputs(outputs, TOOL)
-        sys.exit(1 if any(r['status'] == 'failed' for r in rows) else 0)
+        sys.exit(1 if any(r['status'] == 'failed' or real_status(r) ==
+                          'failed' for r in rows) else 0)
     if not (args.config and args.out):
         p.error('give CONFIG and -o OUT (or --sweep)')
     guard_outputs([args.out], [resolve_config(args.config)], TOOL,

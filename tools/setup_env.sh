@@ -55,6 +55,13 @@ $PIP --no-deps "mmdet==3.3.0" "mmpose==1.3.2"
 # train/test commands never import it.
 $PIP --no-deps "openmim==0.3.9" model-index ordered-set
 $PIP "$NUMPY" click colorama rich tabulate requests
+# MMPose's RTMPose/CSPNeXt/RTMW configs (69) put Albumentation in their
+# training pipelines. 1.4.x: they pass CoarseDropout's max_holes/max_height/
+# ... arguments, which albumentations 2.0 removed. --no-deps: albumentations
+# and albucore ask for opencv-python-headless, a second cv2 over
+# opencv-python's; their other requirements are listed.
+$PIP --no-deps "albumentations==1.4.24" "albucore==0.0.23"
+$PIP "$NUMPY" "pydantic>=2.9.2" "stringzilla>=3.10.4" "simsimd>=5.9.2"
 # xtcocotools 1.14.3 from source: its _mask.pyx names np.NPY_OWNDATA, which
 # numpy 2's Cython declarations no longer have (NPY_ARRAY_OWNDATA), so the
 # compiled module looks it up at run time and mask.decode fails

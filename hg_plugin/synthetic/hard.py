@@ -27,9 +27,9 @@ import cv2
 import numpy as np
 
 from .figure import (HEAD_TOP, L_ANKLE, L_ELBOW, L_HIP, L_KNEE,
-                             L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE,
-                             R_ELBOW, R_HIP, R_KNEE, R_SHOULDER, R_WRIST,
-                             THORAX, sample_pose)
+                     L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE,
+                     R_ELBOW, R_HIP, R_KNEE, R_SHOULDER, R_WRIST,
+                     THORAX, sample_pose)
 
 ARMS = [[(R_SHOULDER, R_ELBOW), (R_ELBOW, R_WRIST)],
         [(L_SHOULDER, L_ELBOW), (L_ELBOW, L_WRIST)]]

@@ -27,7 +27,7 @@ def hourglass_on_simplebaseline(**head):
     cfg.model.backbone = dict(type='StackedHourglass', num_stacks=2,
                               num_keypoints=17, feat_channels=32,
                               out_type='features')
-    cfg.model.head.update(in_channels=32, **head)
+    cfg.model.head.update(dict(dict(in_channels=32), **head))
     init_default_scope('mmpose')
     return MODELS.build(cfg.model)
 

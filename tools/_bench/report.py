@@ -13,6 +13,7 @@ from .catalog import EVERY_MODEL, HG8_VARIANTS, MODELS, machine
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
+
 def fmt(v, digits=1):
     return '' if v is None else (f'{v:.{digits}f}' if isinstance(v, float)
                                  else str(v))

@@ -19,7 +19,8 @@ from .speed import add_speed_args, apply_speed_args
 __all__ = [
     'Interrupted', 'adapt_cfg_to_device', 'add_mmpose_args',
     'add_speed_args', 'apply_speed_args', 'check_output_path',
-    'exit_one_line', 'guard_outputs', 'init_or_exit', 'interrupted_line', 'load_config',
+    'exit_one_line', 'guard_outputs', 'init_or_exit', 'interrupted_line',
+    'load_config',
     'mmpose_tool', 'record_outputs', 'release_distributed', 'resume_hint',
     'route_warnings_to_stdout', 'run_checked', 'run_reporting_errors',
     'same_file', 'save_metrics_hook', 'save_traceback', 'work_dir_problem',

@@ -57,30 +57,50 @@ def run_reporting_errors(main, log_dir: str = 'work_dirs',
     file and the checkpoint to resume from (temporaries were removed by the
     atomic writes)."""
 
+    received = []  # the signal, even if library code swallows the raise
+
     def terminated(signum, frame):
+        received.append(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Interrupted(signal.Signals(signum).name)
 
-    previous = signal.signal(signal.SIGTERM, terminated)
+    previous = {sig: signal.signal(sig, terminated)
+                for sig in (signal.SIGTERM, signal.SIGINT)
+                if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         main()
     except SystemExit:
         raise
-    except (KeyboardInterrupt, Interrupted) as e:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one line, not two
-        save_traceback(log_dir)
-        print(interrupted_line(e, log_dir), file=sys.stderr)
-        sys.exit(130 if isinstance(e, KeyboardInterrupt) else 143)
-    except OSError as e:
-        if e.errno != errno.ENOSPC:
+    except BaseException as e:  # noqa: B902 - everything gets one line
+        if received or isinstance(e, (KeyboardInterrupt, Interrupted)):
+            # MMEngine turns an exception raised while it formats the config
+            # (pretty_text, at every checkpoint) into a SyntaxError: the
+            # signal that caused it decides
+            interrupted(e, received, log_dir)
+        if not isinstance(e, OSError) or e.errno != errno.ENOSPC:
             exit_one_line(e, log_dir, checkpoint)
         log = save_traceback(log_dir)  # falls back to the temp folder
         what = f' writing {e.filename}' if e.filename else ''
         sys.exit(f'error: disk full{what}: free space, then '
                  f'{resume_hint(log_dir)} (traceback: {log})')
-    except BaseException as e:  # noqa: B902 - everything gets one line
-        exit_one_line(e, log_dir, checkpoint)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def interrupted(e, received, log_dir) -> None:
+    """Exit 130 (Ctrl-C) or 143 (SIGTERM) with one line saying where the
+    run was and what to resume from."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)  # one line, not two
+    sigint = (received[0] == signal.SIGINT) if received else \
+        isinstance(e, KeyboardInterrupt)
+    if not isinstance(e, (KeyboardInterrupt, Interrupted)):
+        e = KeyboardInterrupt() if sigint else Interrupted('SIGTERM')
+    save_traceback(log_dir)
+    print(interrupted_line(e, log_dir), file=sys.stderr)
+    sys.exit(130 if sigint else 143)
 
 
 def exit_one_line(e, log_dir, checkpoint) -> None:

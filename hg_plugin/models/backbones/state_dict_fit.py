@@ -30,7 +30,7 @@ def set_mismatch_hint(hint: Callable[[dict], str]) -> None:
 
 
 def mismatch_hint(state_dict: dict) -> str:
-    """The registered hint for ``state_dict`` (see :func:`set_mismatch_hint`)."""
+    """The registered hint for ``state_dict`` (:func:`set_mismatch_hint`)."""
     return _hint(state_dict)
 
 
