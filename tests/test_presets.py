@@ -45,8 +45,10 @@ def test_one_auto_dtype_for_amp_flag_preset_and_optim_wrapper(
 
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
+    from mmengine.logging import MMLogger
     sys.path.insert(0, str(REPO / 'tools'))
     import _cli
+    MMLogger.get_current_instance()  # made now: a new one asks the GPU id
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: device == 'cuda')
     monkeypatch.setattr(torch.cpu, '_is_amx_tile_supported', lambda: True,
                         raising=False)  # so that the CPU preset uses AMP
@@ -60,6 +62,13 @@ def test_one_auto_dtype_for_amp_flag_preset_and_optim_wrapper(
     apply_preset(cfg, 'fast')  # the device it sees
     chosen['--preset fast'] = cfg.optim_wrapper.dtype
     init_default_scope('mmpose')
+    if device == 'cuda':  # MMEngine's AmpOptimWrapper needs a real GPU:
+        # record the dtype DeviceAmpOptimWrapper hands it
+        from mmengine.optim import AmpOptimWrapper
+
+        def fake_init(self, loss_scale='dynamic', dtype=None, **kwargs):
+            self.cast_dtype = getattr(torch, dtype)
+        monkeypatch.setattr(AmpOptimWrapper, '__init__', fake_init)
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), dict(
         type='DeviceAmpOptimWrapper', dtype='auto',
         optimizer=dict(type='SGD', lr=0.1)))

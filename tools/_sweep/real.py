@@ -60,6 +60,7 @@ def real_stages(mixed_path: str, work: str, timeout: int = 900) -> Dict:
     folder name without dots: MMPoseInferencer reads such a name as a
     file); returns {stage: 'ok ...' or 'failed: reason'} and stops at the
     first failed stage."""
+    work, mixed_path = osp.abspath(work), osp.abspath(mixed_path)
     os.makedirs(work, exist_ok=True)
     cfg = Config.fromfile(mixed_path)
     reason = why_no_samples(cfg)

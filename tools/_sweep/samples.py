@@ -93,8 +93,9 @@ def first_image(dataset_type: str, work: str) -> str:
 
 def sample_overrides(cfg, work: str) -> Dict:
     """Config keys (to merge into ``cfg``) that point every dataset and
-    evaluator at the samples: a batch of 2, no workers, ground-truth
-    person boxes, one short epoch with validation and a checkpoint."""
+    evaluator at the samples: training batches of 2, no workers,
+    ground-truth person boxes, one short epoch with validation and a
+    checkpoint."""
     out: Dict = dict(
         train_cfg=dict(max_epochs=1, val_interval=1),
         default_hooks=dict(checkpoint=dict(interval=1),
@@ -121,8 +122,10 @@ def sample_overrides(cfg, work: str) -> Dict:
             with open(ann) as f:
                 write_headboxes(boxes, approx_head_boxes(json.load(f)))
             dataset['headbox_file'] = boxes
-        out[loader] = dict(batch_size=2, num_workers=0,
-                           persistent_workers=False, dataset=dataset)
+        out[loader] = dict(num_workers=0, persistent_workers=False,
+                           dataset=dataset)
+        if loader == 'train_dataloader':  # evaluation keeps the config's
+            out[loader]['batch_size'] = 2  # (bottom-up heads decode one)
         for name in ('val_evaluator', 'test_evaluator'):
             evaluator = cfg.get(name)
             if isinstance(evaluator, dict) and evaluator.get('ann_file'):
