@@ -50,6 +50,8 @@ def test_mixed_config_through_mmpose_tools_on_real_images(family, tmp_path):
     if family == 'dekr':  # the tool names the download; the sweep skips it
         assert any('model.head.rescore_cfg.init_cfg loads pretrained' in c
                    for c in changes)
+        log = (tmp_path / 'run' / 'train.log').read_text()
+        assert 'loss/heatmap: ' in log and 'loss/displacement: ' in log
 
 
 def test_the_sweep_command_writes_its_stage_table(tmp_path):

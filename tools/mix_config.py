@@ -60,7 +60,7 @@ def family(cfg) -> tuple:
 
 def sweep(select_all: bool, feat_channels: int, stacks: int,
           real: bool = False, work_dir: str = 'work_dirs/mix_sweep',
-          only=None):
+          only=None, on_row=None):
     """Mix one shipped config per family (every config with
     ``select_all``): build it and run one synthetic step; with ``real``
     also run it through MMPose's own tools on real samples
@@ -87,6 +87,8 @@ def sweep(select_all: bool, feat_channels: int, stacks: int,
     for name, cfg, key in tqdm(chosen, desc='sweep', unit='config'):
         rows.append(sweep_one(name, cfg, key, feat_channels, stacks, real,
                               work_dir))
+        if on_row:
+            on_row(rows)
     return rows
 
 
@@ -214,17 +216,20 @@ def main():
         outputs = [args.report, osp.splitext(args.report)[0] + '.json'] \
             if args.report else []
         guard_outputs(outputs, [], TOOL, args.force, '--report')
-        rows = sweep(args.all, args.feat_channels, args.stacks, args.real,
-                     args.work_dir, args.only)
-        text = report(rows, args.all)
-        print(text)
-        if args.report:
+        def write(rows):  # after every config: a cut-short run keeps them
+            if not args.report:
+                return
             os.makedirs(osp.dirname(osp.abspath(args.report)), exist_ok=True)
             with open(args.report, 'w') as f:
-                f.write(text)
+                f.write(report(rows, args.all))
             with open(outputs[1], 'w') as f:
                 json.dump(rows, f, indent=1)
             record_outputs(outputs, TOOL)
+
+        rows = sweep(args.all, args.feat_channels, args.stacks, args.real,
+                     args.work_dir, args.only, on_row=write)
+        print(report(rows, args.all))
+        write(rows)
         sys.exit(1 if any(r['status'] == 'failed' or real_status(r) ==
                           'failed' for r in rows) else 0)
     if not (args.config and args.out):
