@@ -170,15 +170,10 @@ def _dataset_build_errors() -> Optional[str]:
                 raise
             found = next(find_invalid_records(
                 {'dataloader': dataloader}, ['dataloader']), None)
-            bad = {p[0] for p in found.problems} if found else set()
-            if found is None or (found.num_records and
-                                 len(bad) < found.num_records):
+            if found is None or found.usable:
                 raise
-            line = found.error_line().replace('error: ', '', 1)
-            if found.num_records:
-                line = (f'{found.ann_file} holds no usable records: all '
-                        f'{found.num_records} are invalid ({line})')
-            raise DatasetFileError(line) from error
+            raise DatasetFileError(found.unusable_line().replace(
+                'error: ', '', 1)) from error
 
     Runner.build_dataloader = staticmethod(build_dataloader)
 

@@ -38,6 +38,21 @@ class DatasetRecords:
                 and not self.dataset.get('headbox_file')
                 and all(i >= 0 for i, _, _ in self.problems))
 
+    @property
+    def usable(self) -> bool:
+        """Whether any record is valid."""
+        return len({p[0] for p in self.problems}) < self.num_records
+
+    def unusable_line(self) -> str:
+        """'error: FILE holds no annotation records ...' or '... holds no
+        usable records: all N are invalid (first: ...)'."""
+        if not self.num_records:
+            return self.error_line()
+        i, image, why = self.problems[0]
+        return (f'error: {self.ann_file} holds no usable records: all '
+                f'{self.num_records} are invalid (first: record {i}, image '
+                f'{image}: {why}); fix the file')
+
     def error_line(self) -> str:
         """'error: FILE: record I (image X): WHY (N invalid record(s)); fix
         the file' (and how to skip them, where that is possible)."""
@@ -126,11 +141,9 @@ def invalid_records(cfg, loaders: Iterable[str], work_dir: str,
     for found in find_invalid_records(cfg, loaders):
         if not (skip and found.skippable and found.problems):
             return found.error_line()
+        if not found.usable:
+            return found.unusable_line()
         i, image, why = found.problems[0]
-        if len({p[0] for p in found.problems}) >= found.num_records:
-            return (f'error: {found.ann_file} holds no usable records: all '
-                    f'{found.num_records} are invalid (first: record {i}, '
-                    f'image {image}: {why}); fix the file')
         out = keep_valid_records(found, work_dir)
         print(f'warning: {found.ann_file}: left out {len(found.problems)} '
               f'invalid record(s) of {found.num_records} (first: record {i},'
