@@ -73,11 +73,10 @@ def data_root(dataset_type: str, work: str) -> Tuple[str, str]:
     if dataset_type == 'HumanArtDataset':  # file names: HumanArt/images/...
         layout = osp.join(work, 'humanart_root')
         os.makedirs(osp.join(layout, 'HumanArt'), exist_ok=True)
-        link = osp.join(layout, 'HumanArt', 'images')
-        if not osp.islink(link):
-            os.symlink(root, link)
-        os.symlink(osp.join(root, ann), osp.join(layout, ann)) \
-            if not osp.exists(osp.join(layout, ann)) else None
+        for target, link in ((root, osp.join(layout, 'HumanArt', 'images')),
+                             (osp.join(root, ann), osp.join(layout, ann))):
+            if not osp.lexists(link):
+                os.symlink(target, link)
         root = layout
     return root, osp.join(root, ann)
 
