@@ -9,6 +9,7 @@ _base_ = [
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
     'td-hm_hourglass52_8xb32-210e_coco-256x256.py', './_base_/hg_run_guards.py'
 ]
+from hg_plugin.model_configs import hourglass_model  # noqa: E402
 from hg_plugin.pipelines import topdown_pipelines  # noqa: E402
 
 custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
@@ -25,20 +26,9 @@ optim_wrapper = dict(optimizer=dict(_delete_=True, type='RMSprop', lr=2.5e-4))
 codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64),
              sigma=2)
 
-model = dict(
-    # the paper's network (f=256 and depth 4 are the backbone's defaults)
-    backbone=dict(
-        _delete_=True,
-        type='StackedHourglass',
-        num_stacks=num_stacks,
-        num_keypoints=num_keypoints),
-    head=dict(
-        _delete_=True,
-        type='StackedHeatmapHead',
-        num_stacks=num_stacks,
-        out_channels=num_keypoints,
-        loss=dict(type='MultiStackHeatmapLoss'),  # as hg8_mpii_256.py
-        decoder=codec))
+# the paper's network (f=256 and depth 4 are the backbone's defaults) and
+# its stacked head (MultiStackHeatmapLoss, as hg8_mpii_256.py)
+model = hourglass_model(num_stacks, num_keypoints, decoder=codec)
 
 # the base config's augmentation (flip, half body, shift/scale/rotate), with
 # draws that depend only on (seed, epoch, sample) so `--resume` is exact, and

@@ -57,6 +57,15 @@ and its ``weights_only=True`` default stay as torch ships them.
     ``StackedHourglass`` backbone gets one zero-batch forward
     (:func:`hg_plugin.checks.check_output_shapes`), and a mismatch stops
     the run with one line naming the key. Other models are untouched.
+``checkpoint_dataset_meta`` (mmengine 0.10)
+    The configs' ``WeightsOnlyCheckpointHook`` stores the trained dataset's
+    metainfo as ``meta['dataset_meta_encoded']`` (numpy arrays as tensors),
+    which MMPose's ``init_model`` and ``MMPoseInferencer`` do not read: they
+    fell back to the dataset class's ``METAINFO``, which some classes set
+    only when built (DeepFashion: per subset), failing with a bare
+    ``AssertionError``. ``CheckpointLoader.load_checkpoint`` (under every
+    ``load_checkpoint``/``_load_checkpoint``) is wrapped to decode it back
+    into ``meta['dataset_meta']``; other checkpoints are untouched.
 
 What a config can express lives in registered modules instead
 (:mod:`hg_plugin.engine`): bf16 autocast on the CPU, the NaN guard, the
@@ -76,10 +85,12 @@ import torch
 from mmengine.dist import utils as dist_utils
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import CheckpointLoader
 from mmpose.utils import tensor_utils
 
 from .checkpoints import SAFE_GLOBALS
 from .checks import check_output_shapes, find_invalid_records
+from .engine.weights_only_checkpoint_hook import decode
 
 APPLIED: Dict[str, str] = {}  # fix name -> 'applied' or why it was skipped
 
@@ -195,6 +206,20 @@ def _model_shape_check() -> Optional[str]:
     Runner.build_model = build_model
 
 
+def _checkpoint_dataset_meta() -> Optional[str]:
+    original = CheckpointLoader.load_checkpoint  # a bound classmethod
+
+    def load_checkpoint(cls, filename, map_location=None, logger='current'):
+        checkpoint = original(filename, map_location, logger)
+        meta = checkpoint.get('meta') if isinstance(checkpoint, dict) \
+            else None
+        if isinstance(meta, dict) and 'dataset_meta_encoded' in meta:
+            meta['dataset_meta'] = decode(meta.pop('dataset_meta_encoded'))
+        return checkpoint
+
+    CheckpointLoader.load_checkpoint = classmethod(load_checkpoint)
+
+
 FIXES: List[Tuple[str, str, Callable[[], Optional[str]]]] = [
     # (name, package and version prefix it was written for, apply)
     ('checkpoint_allowlist', 'torch', _checkpoint_allowlist),
@@ -203,6 +228,7 @@ FIXES: List[Tuple[str, str, Callable[[], Optional[str]]]] = [
     ('bf16_to_numpy', 'mmpose 1.3', _bf16_to_numpy),
     ('dataset_build_errors', 'mmengine 0.10', _dataset_build_errors),
     ('model_shape_check', 'mmengine 0.10', _model_shape_check),
+    ('checkpoint_dataset_meta', 'mmengine 0.10', _checkpoint_dataset_meta),
 ]
 
 

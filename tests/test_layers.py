@@ -14,6 +14,7 @@ PACKAGE = REPO / 'hg_plugin'
 # bottom (0) to top: a room may import rooms of lower layers only
 LAYERS = {
     'version': 0, 'shipped_configs': 0, 'config_file': 0, 'pipelines': 0,
+    'model_configs': 0,
     'models': 1, 'datasets': 1, 'evaluation': 1,
     'checks': 2, 'checkpoints': 2, 'synthetic': 2,
     'engine': 3, 'apis': 3, 'mix': 3,

@@ -6,20 +6,15 @@ _base_ = [
     'td-hm_hourglass52_8xb32-210e_coco-wholebody-hand-256x256.py',
     '../_base_/hg_run_guards.py'
 ]
+from hg_plugin.model_configs import hourglass_model  # noqa: E402
+
 # the zoo config's hooks and hg_plugin's run guards (config checks naming the
 # key to fix, weights-only checkpoints, ...: configs/_base_/hg_run_guards.py)
 custom_hooks = [*_base_.custom_hooks, *_base_.hg_run_guards]  # noqa: F821
 
 num_stacks = 2
 num_keypoints = 21
-model = dict(
-    backbone=dict(
-        _delete_=True, type='StackedHourglass', num_stacks=num_stacks,
-        num_keypoints=num_keypoints),
-    head=dict(
-        _delete_=True,
-        type='StackedHeatmapHead',
-        num_stacks=num_stacks,
-        out_channels=num_keypoints,
-        # MultiStackHeatmapLoss: MSE with target weights on every stack
-        decoder={{_base_.codec}}))
+# the hourglass backbone and its stacked head (MMPose's heatmap MSE with
+# target weights on every stack) in place of the zoo model's
+model = hourglass_model(num_stacks, num_keypoints,
+                        decoder=_base_.codec)  # noqa: F821

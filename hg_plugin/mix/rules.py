@@ -39,6 +39,7 @@ from mmengine.config import Config
 from ..checks import (dataset_num_keypoints, metainfo_keypoints,
                       registered_default)
 from ..config_file import write_config
+from ..model_configs import hourglass_backbone, stacked_heatmap_head
 from ..models.backbones import hourglass_stride
 from ..pipelines import bottomup_ae_pipeline
 from ..shipped_configs import MMPOSE_PREFIX, resolve_config
@@ -158,10 +159,9 @@ def _codec(cfg: Config, old_head: dict) -> dict:
 def _backbone_and_neck(model, k: int, depth: int, head: str, num_stacks: int,
                        feat_channels: int, changes: List[str]) -> Dict:
     """``model`` overrides for the backbone and neck."""
-    backbone = dict(_delete_=True, type='StackedHourglass',
-                    num_stacks=num_stacks, num_keypoints=k,
-                    feat_channels=feat_channels, depth=depth,
-                    out_type='features' if head == 'keep' else 'heatmaps')
+    backbone = hourglass_backbone(
+        num_stacks, k, feat_channels=feat_channels, depth=depth,
+        out_type='features' if head == 'keep' else 'heatmaps')
     if head == 'ae':  # every stack predicts (and re-injects) heatmaps + tags
         old = model.head
         dim = old.get('tag_dim', 1)
@@ -189,10 +189,9 @@ def _stacked_head(old_head: dict, k: int, num_stacks: int, codec: dict,
         loss = loss[-1]
     changes.append(f'head: StackedHeatmapHead ({num_stacks} stacks, '
                    f'{loss["type"]} on each) in place of {old_head["type"]}')
-    return dict(_delete_=True, type='StackedHeatmapHead',
-                num_stacks=num_stacks, out_channels=k,
-                loss=dict(type='MultiStackHeatmapLoss', loss=loss),
-                decoder=codec)
+    return stacked_heatmap_head(
+        num_stacks, k, codec, loss=dict(type='MultiStackHeatmapLoss',
+                                        loss=loss))
 
 
 def _ae_head(old_head: dict, k: int, num_stacks: int,

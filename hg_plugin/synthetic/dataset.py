@@ -20,7 +20,13 @@ import numpy as np
 
 from ..datasets.head_boxes import write_headboxes
 from .figure import make_sample
-from .hard import make_hard_sample
+from .hard import HARD, MEDIUM, make_hard_sample
+
+SAMPLERS = {
+    'easy': make_sample,
+    'medium': lambda rng, size: make_hard_sample(rng, size, MEDIUM),
+    'hard': lambda rng, size: make_hard_sample(rng, size, HARD),
+}
 
 
 def make_synthetic_mpii(out_dir: str, num_train: int = 1000,
@@ -29,11 +35,12 @@ def make_synthetic_mpii(out_dir: str, num_train: int = 1000,
                         difficulty: str = 'easy') -> Dict[str, str]:
     """Write the dataset under ``out_dir``; return its annotation paths.
     ``difficulty='hard'``: occlusions, other figures, textured backgrounds,
-    wide scale/rotation, truncation (:mod:`.hard`)."""
-    if difficulty not in ('easy', 'hard'):
-        raise ValueError(f"difficulty must be 'easy' or 'hard', got "
-                         f'{difficulty!r}')
-    sample = make_hard_sample if difficulty == 'hard' else make_sample
+    wide scale/rotation, truncation; ``'medium'``: the same scene with
+    narrower ranges (:mod:`.hard`)."""
+    if difficulty not in SAMPLERS:
+        raise ValueError(f'difficulty must be one of {", ".join(SAMPLERS)}, '
+                         f'got {difficulty!r}')
+    sample = SAMPLERS[difficulty]
     rng = np.random.default_rng(seed)
     os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)

@@ -1,7 +1,10 @@
-"""The ``hard`` setting of the synthetic MPII-format generator: a benchmark
-that small models do not saturate, for ablations (``tools/ablation.py``).
+"""The ``medium`` and ``hard`` settings of the synthetic MPII-format
+generator: benchmarks that small models do not saturate, for ablations
+(``tools/ablation.py``).
 
-Per image, on top of the ``easy`` setting's figure:
+Per image of the ``hard`` setting, on top of the ``easy`` setting's figure
+(``medium`` draws the same scene with the narrower ranges of
+:data:`MEDIUM`):
 
 - a textured background: a colour gradient, sinusoidal stripes at a random
   angle and frequency, 8-20 random shapes and strokes, pixel noise;
@@ -21,7 +24,7 @@ even when something covers it; a joint outside the image is not labelled
 figure. Each record also holds ``joints_occluded`` (1 where the target's own
 part does not show at the joint), which MMPose ignores.
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
 import cv2
 import numpy as np
@@ -37,6 +40,24 @@ LEGS = [[(R_HIP, R_KNEE), (R_KNEE, R_ANKLE)],
         [(L_HIP, L_KNEE), (L_KNEE, L_ANKLE)]]
 TORSO_JOINTS = (R_SHOULDER, L_SHOULDER, L_HIP, R_HIP, PELVIS, THORAX)
 HEAD_JOINTS = (NECK, HEAD_TOP)
+
+
+class Clutter(NamedTuple):
+    """How much of each difficulty a scene gets."""
+    height: Tuple[float, float]   # figure height / image size
+    rotation: float               # whole-figure rotation, +- degrees
+    others: int                   # other figures, 0..others
+    occluders: int                # occluding shapes, 0..occluders
+    truncation: float             # probability the target leaves the image
+
+
+HARD = Clutter(height=(0.35, 1.0), rotation=60, others=2, occluders=3,
+               truncation=0.3)
+# between ``easy`` and ``hard``: the textured background and self-occlusion
+# of ``hard``, a narrower scale range, the paper's +-30 deg, at most one
+# other figure and one occluder, no truncation
+MEDIUM = Clutter(height=(0.5, 0.9), rotation=30, others=1, occluders=1,
+                 truncation=0.0)
 
 
 def _colour(rng) -> Tuple[int, int, int]:
@@ -129,30 +150,32 @@ def _parts_of(k: int) -> List:
     return parts
 
 
-def _posed(rng, size, height) -> np.ndarray:
-    """A figure's joints rotated about its pelvis by up to +-60 deg."""
+def _posed(rng, height, rotation) -> np.ndarray:
+    """A figure's joints rotated about its pelvis by up to +-``rotation``
+    degrees."""
     joints = sample_pose(rng, height)
-    a = np.deg2rad(rng.uniform(-60, 60))
+    a = np.deg2rad(rng.uniform(-rotation, rotation))
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     return joints @ rot.T
 
 
-def make_hard_sample(rng: np.random.Generator, size: int
+def make_hard_sample(rng: np.random.Generator, size: int,
+                     clutter: Clutter = HARD
                      ) -> Tuple[np.ndarray, Dict, np.ndarray]:
     """One image, its MPII json record (image name left to the caller) and
     the target's head box ``[[x1, y1], [x2, y2]]``."""
     img = textured_background(rng, size)
     owner = np.zeros((size, size), np.int16)
-    height = rng.uniform(0.35, 1.0) * size
-    joints = _posed(rng, size, height)
+    height = rng.uniform(*clutter.height) * size
+    joints = _posed(rng, height, clutter.rotation)
     lo, hi = joints.min(0), joints.max(0)
     joints += size / 2 - (lo + hi) / 2 + rng.normal(0, 0.03 * size, 2)
-    if rng.random() < 0.3:  # truncated at the border
+    if rng.random() < clutter.truncation:  # truncated at the border
         joints += rng.choice([-1, 1], 2) * rng.uniform(0.15, 0.35, 2) * size
     others = []
-    for _ in range(rng.integers(0, 3)):
-        h = rng.uniform(0.35, 1.0) * size
-        o = _posed(rng, size, h)
+    for _ in range(rng.integers(0, clutter.others + 1)):
+        h = rng.uniform(*clutter.height) * size
+        o = _posed(rng, h, clutter.rotation)
         o += joints.mean(0) - o.mean(0) + rng.choice([-1, 1]) * np.array(
             [rng.uniform(0.25, 0.6) * size, 0]) + rng.normal(0, 0.1 * size, 2)
         others.append((o, h, rng.random() < 0.3))
@@ -167,7 +190,7 @@ def make_hard_sample(rng: np.random.Generator, size: int
     for o, h, in_front in others:
         if in_front:
             _draw_figure(img, owner, o, h, _colour(rng), other_ids, rng)
-    for _ in range(rng.integers(0, 4)):  # occluders, often on a joint
+    for _ in range(rng.integers(0, clutter.occluders + 1)):  # often on a joint
         c = joints[rng.integers(0, 16)] if rng.random() < 0.7 else \
             rng.uniform(0, size, 2)
         c = c + rng.normal(0, 0.05 * size, 2)

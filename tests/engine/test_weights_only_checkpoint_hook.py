@@ -47,3 +47,29 @@ def test_round_trip_through_stock_weights_only_load():
     assert restored.max_length == 7 and restored.mean() == buf.mean()
     assert restored.current() == 0.25
     assert loaded['param_schedulers'][0]['milestones'] == Counter([170, 200])
+
+
+def test_mmpose_loaders_read_the_trained_metainfo(tmp_path):
+    """MMPose's ``init_model`` (and the Inferencer, through the same
+    ``CheckpointLoader``) take the dataset metainfo from the checkpoint, not
+    from a fallback (runtime fix ``checkpoint_dataset_meta``)."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+    from mmpose.apis import init_model
+
+    import hg_plugin  # noqa: F401  (applies the runtime fixes)
+    from hg_plugin import config_path
+
+    meta = dict(dataset_name='marker', sigmas=np.array([0.1, 0.2]),
+                flip_indices=[1, 0], num_keypoints=2)
+    model = init_model(config_path('hg1_mpii_256'), device='cpu')
+    checkpoint = dict(state_dict=model.state_dict(),
+                      meta=dict(dataset_meta=meta))
+    WeightsOnlyCheckpointHook().before_save_checkpoint(None, checkpoint)
+    path = str(tmp_path / 'ckpt.pth')
+    torch.save(checkpoint, path)
+    loaded = _load_checkpoint(path, map_location='cpu')['meta']
+    assert 'dataset_meta_encoded' not in loaded
+    assert pickle.dumps(loaded['dataset_meta']) == pickle.dumps(meta)
+    model = init_model(config_path('hg1_mpii_256'), path, device='cpu')
+    assert model.dataset_meta['dataset_name'] == 'marker'
+    assert isinstance(model.dataset_meta['sigmas'], np.ndarray)
