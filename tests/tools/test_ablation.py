@@ -1,38 +1,57 @@
 """tools/ablation.py --quick: the plumbing (configs, training, every kind of
-evaluation, report, plot), never the outcome."""
+evaluation, the statistics, the cost measurement, report, plot), never the
+outcome; and the statistics that decide the report's sentences."""
 import json
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / 'tools'))
+from _ablation import stats  # noqa: E402  (tools/ is not a package)
 
 
 def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     out = tmp_path / 'docs'
     r = subprocess.run(
         [sys.executable, 'tools/ablation.py', '--quick', '--variants',
-         'sup-stagewise-kept,res-64-half-dark,per-stack',
+         'backward-per-stack,hm-2-dark,per-stack',
          '--work-dir', tmp_path / 'work', '--out', out],
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report = (out / 'ablation.md').read_text()
-    for label in ('stage-wise, gradient kept', '64 / 32 (1/2), DARK decoding',
-                  'Per-stack accuracy'):
-        assert label in report
+    for text in ('backward per stack as its loss is computed',
+                 '1/2 (64 px), DARK decoding', 'Per-stack accuracy',
+                 'activation MiB', 'Welch'):
+        assert text in report
     data = json.loads((out / 'ablation.json').read_text())
+    # each comparison brings its group's reference
     assert [row['name'] for row in data['rows']] == [
-        'sup-stagewise-kept', 'res-64-half-dark']
-    assert len(data['per_stack']) == 4 and data['seeds'] == [0]
+        'hm-4-msra', 'backward-once', 'backward-per-stack', 'hm-2-dark']
+    assert len(data['per_stack']) == 4
     for row in data['rows']:
         assert len(row['curve']) == 10 and row['params'] > 0
-        assert row['val']  # held-out PCKh during training
+        assert row['val'] and row['last_quarter_gain'] is not None
+        assert row['seeds'] == 1
+    assert 'vs_reference' in data['rows'][2]
+    costs = data['costs']['rows']
+    assert costs['backward-per-stack']['activation_mib'] < \
+        costs['backward-once']['activation_mib']
     assert (out / 'ablation.png').stat().st_size > 10000
-    # a second call reuses the finished runs
+    # a second call reuses the finished runs: nothing is trained again
+    trained = sorted((tmp_path / 'work' / 'runs').glob('*/train.json'))
+    stamps = [p.stat().st_mtime_ns for p in trained]
     again = subprocess.run(
         [sys.executable, 'tools/ablation.py', '--quick', '--variants',
-         'res-64-half', '--work-dir', tmp_path / 'work', '--out', out],
+         'hm-2-msra', '--work-dir', tmp_path / 'work', '--out', out],
         cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0 and 'after 0.0 min' in again.stdout
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert [p.stat().st_mtime_ns for p in trained] == stamps
+    assert sorted((tmp_path / 'work' / 'runs').glob('*/train.json')) == \
+        trained
 
 
 def test_unknown_variant_is_one_line(tmp_path):
@@ -41,3 +60,28 @@ def test_unknown_variant_is_one_line(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.strip().startswith(
         "error: --variants: unknown 'sup-nope'")
+
+
+def test_a_difference_is_called_only_when_its_interval_excludes_zero():
+    apart = stats.welch_interval([80, 81, 82], [75, 76, 77])
+    assert apart[0] == pytest.approx(5) and stats.called(apart)
+    close = stats.welch_interval([80, 83, 77], [79, 82, 76])
+    assert close[1] < 0 < close[2] and not stats.called(close)
+    # the interval is the textbook Welch one (scipy's t test agrees)
+    from scipy.stats import ttest_ind
+    a, b = np.array([70.1, 72.3, 71.0, 69.5]), np.array([68.0, 69.9, 67.2])
+    d, low, high = stats.welch_interval(a, b)
+    ci = ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert (low, high) == pytest.approx((ci.low, ci.high))
+
+
+def test_flatness_and_the_seeds_a_close_call_gets():
+    rising = [(200, 40), (400, 55), (600, 62), (800, 66)]
+    flat = [(200, 40), (400, 70), (600, 78), (800, 79)]
+    assert stats.last_quarter_gain(rising) == 4
+    assert not stats.converged(stats.last_quarter_gain(rising))
+    assert stats.converged(stats.last_quarter_gain(flat))
+    assert 'not converged' in stats.verdict((1, 0.5, 1.5), {'x': 4.0})
+    assert stats.needs_more_seeds([80, 82, 81], [79, 81, 80])
+    assert not stats.needs_more_seeds([90, 91, 90], [80, 81, 80])
+    assert not stats.needs_more_seeds([80] * 5, [79] * 5)

@@ -1,0 +1,159 @@
+"""Rows of the ablation report from the runs, and the report itself:
+``ablation.md`` (tables, intervals, verdicts), ``ablation.json`` (every
+number), ``ablation.png`` (PCKh vs threshold; held-out PCKh@0.5 vs
+iteration, every curve to its end)."""
+import json
+import os.path as osp
+from typing import Dict, List
+
+import matplotlib
+import numpy as np
+
+from hg_plugin.evaluation.mpii_pckh_curve import REPORTED
+
+from .stats import (FLAT_GAIN, converged, last_quarter_gain, mean_std,
+                    verdict, welch_interval)
+from .variants import GROUPS, VARIANTS, is_reference, model_cost, settings
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
+METRICS = ('PCK', 'PCKh@0.2', 'PCK@0.1', 'AUC')  # PCK: PCKh@0.5
+
+
+def metrics_of(result: Dict, name: str) -> Dict:
+    """A variant's test metrics from its training's result."""
+    return result['tests']['dark' if settings(name)['codec'] == 'dark'
+                           else '']
+
+
+def variant_row(name: str, runs: List[Dict]) -> Dict:
+    tests = [metrics_of(r, name) for r in runs]
+    params, macs = model_cost(settings(name))
+    steps = [step for step, *_ in runs[0]['val_curve']]
+    val = [[step, float(np.mean([r['val_curve'][i][1] for r in runs]))]
+           for i, step in enumerate(steps)]
+    return dict(
+        name=name, group=VARIANTS[name][0], label=VARIANTS[name][1],
+        seeds=len(runs), params=params, macs=macs,
+        train_s=float(np.mean([r['train_time'] for r in runs])),
+        values={k: [m[k] for m in tests] for k in METRICS},
+        **{k: mean_std([m[k] for m in tests]) for k in METRICS},
+        curve=[float(np.mean([m[f'PCKh@{t:g}'] for m in tests]))
+               for t in REPORTED],
+        val=val, last_quarter_gain=last_quarter_gain(val) if val else None)
+
+
+def compare(rows: List[Dict]) -> None:
+    """Each row gains its difference to its group's reference (PCKh@0.5 and
+    PCKh@0.1, 95 % Welch intervals) and the verdict they support."""
+    refs = {r['group']: r for r in rows if is_reference(r['name'])}
+    for r in rows:
+        ref = refs.get(r['group'])
+        if ref is None or ref is r:
+            continue
+        gains = {x['label']: x['last_quarter_gain'] for x in (r, ref)
+                 if x['last_quarter_gain'] is not None}
+        r['vs_reference'] = {}
+        for k in ('PCK', 'PCK@0.1'):
+            interval = welch_interval(r['values'][k], ref['values'][k])
+            r['vs_reference'][k] = dict(
+                diff=interval[0], ci95=[interval[1], interval[2]],
+                verdict=verdict(interval, gains))
+
+
+def per_stack_rows(runs: List[Dict], stacks: int) -> List[Dict]:
+    """PCKh of each stack's heatmaps of the paper model."""
+    out = []
+    for i in range(stacks):  # the last stack is the default test
+        name = f'stack{i}' if i < stacks - 1 else ''
+        out.append({k: mean_std([r['tests'][name][k] for r in runs])
+                    for k in ('PCK', 'PCK@0.1', 'AUC')})
+    return out
+
+
+def _pm(v) -> str:
+    return f'{v[0]:.1f} +- {v[1]:.1f}'
+
+
+def _difference(r: Dict, k: str) -> str:
+    d = r.get('vs_reference', {}).get(k)
+    if not d:
+        return 'reference'
+    low, high = d['ci95']
+    return f'{d["diff"]:+.1f} [{low:+.1f}, {high:+.1f}]: {d["verdict"]}'
+
+
+def markdown(rows, per_stack, costs, info) -> List[str]:
+    lines = ['# Ablations (tools/ablation.py)', '', *info['intro'], '']
+    for g in GROUPS:
+        group = [r for r in rows if r['group'] == g]
+        if not group:
+            continue
+        lines += [f'## {info["titles"][g]}', '',
+                  '| variant | seeds | PCKh@0.5 | PCKh@0.2 | PCKh@0.1 | '
+                  'AUC 0-0.5 | last-quarter gain | PCKh@0.5 vs reference '
+                  '[95 % CI] | PCKh@0.1 vs reference [95 % CI] | params | '
+                  'MMACs | train s |', '|' + '---|' * 12]
+        for r in group:
+            gain = r['last_quarter_gain']
+            flat = '' if gain is None else f'{gain:+.1f}' + (
+                '' if converged(gain) else ' *not converged*')
+            lines.append(
+                f"| {r['label']} | {r['seeds']} | {_pm(r['PCK'])} | "
+                f"{_pm(r['PCKh@0.2'])} | {_pm(r['PCK@0.1'])} | "
+                f"{_pm(r['AUC'])} | {flat} | {_difference(r, 'PCK')} | "
+                f"{_difference(r, 'PCK@0.1')} | {r['params'] / 1e6:.3f}M | "
+                f"{r['macs'] / 1e6:.0f} | {r['train_s']:.0f} |")
+        if g == 'backward' and costs:
+            lines += ['', 'One training step at the grid\'s batch, both '
+                      'variants alternating in one process (median of '
+                      f'{costs["repeat"]}); activation memory: the '
+                      'saved-for-backward tensors autograd holds at their '
+                      'peak.', '', '| variant | step ms | activation MiB |',
+                      '|---|---|---|']
+            for name, c in costs['rows'].items():
+                lines.append(f'| {VARIANTS[name][1]} | {c["step_ms"]:.0f} '
+                             f'| {c["activation_mib"]:.1f} |')
+        lines.append('')
+    if per_stack:
+        lines += ['## Per-stack accuracy of the paper model (its Fig. 7 as '
+                  'numbers)', '', '| stack | PCKh@0.5 | PCKh@0.1 | AUC |',
+                  '|---|---|---|---|']
+        for i, m in enumerate(per_stack):
+            lines.append(f'| {i + 1} | {_pm(m["PCK"])} | '
+                         f'{_pm(m["PCK@0.1"])} | {_pm(m["AUC"])} |')
+    return lines
+
+
+def plot(rows: List[Dict], path: str) -> None:
+    groups = [g for g in GROUPS if any(r['group'] == g for r in rows)]
+    if not groups:
+        return
+    fig, axes = plt.subplots(2, len(groups), figsize=(4.5 * len(groups), 8),
+                             squeeze=False)
+    for j, g in enumerate(groups):
+        for r in (r for r in rows if r['group'] == g):
+            axes[0][j].plot(REPORTED, r['curve'], marker='.', label=r['label'])
+            if r['val']:
+                it, pck = zip(*r['val'])
+                axes[1][j].plot(it, pck, marker='.', label=r['label'])
+        axes[0][j].set(title=f'{g}: PCKh vs threshold',
+                       xlabel='threshold (head size)', ylabel='PCKh %')
+        axes[1][j].set(title=f'{g}: held-out PCKh@0.5',
+                       xlabel='iteration', ylabel='PCKh@0.5 %')
+        for ax in axes[:, j]:
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write(out: str, rows, per_stack, costs, info) -> None:
+    with open(osp.join(out, 'ablation.md'), 'w') as f:
+        f.write('\n'.join(markdown(rows, per_stack, costs, info)) + '\n')
+    with open(osp.join(out, 'ablation.json'), 'w') as f:
+        json.dump(dict(info, rows=rows, per_stack=per_stack, costs=costs,
+                       flat_gain=FLAT_GAIN), f, indent=1)
+    plot(rows, osp.join(out, 'ablation.png'))

@@ -1,0 +1,109 @@
+"""One (training settings, seed) run: train with MMPose's ``tools/train.py``
+(held-out evaluations along the way: the curve), test the checkpoint with
+``tools/test.py`` once per decoding or stack the variants need. Each run is
+cached in ``<work-dir>/runs/<tag>/result.json``; an interrupted run starts
+again."""
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, Iterable
+
+from .variants import (VARIANTS, decoder_options, settings, training_key,
+                       write_variant_config)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run_tag(key, run: Dict, seed: int) -> str:
+    return '_'.join(str(v) for v in key) + \
+        f'_{run["difficulty"]}_it{run["iters"]}_b{run["batch"]}' \
+        f'_lr{run["lr"]:g}_seed{seed}'
+
+
+def _call(cmd, log, env):
+    with open(log, 'w') as f:
+        r = subprocess.run(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT,
+                           env=env)
+    if r.returncode:
+        raise RuntimeError(f'{osp.basename(cmd[1])} failed for '
+                           f'{osp.dirname(log)}; see {log}')
+
+
+def _val_curve(work: str):
+    """(iteration, PCKh@0.5, PCKh@0.1) of each held-out evaluation."""
+    runs = sorted(d for d in os.listdir(work) if osp.isfile(
+        osp.join(work, d, 'vis_data', 'scalars.json')))
+    with open(osp.join(work, runs[-1], 'vis_data', 'scalars.json')) as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    return [(r['step'], r['PCK'], r.get('PCK@0.1')) for r in recs
+            if 'PCK' in r and 'loss' not in r]
+
+
+def _test_metrics(work: str) -> Dict:
+    """The metrics a tools/test.py run logged (``<timestamp>/<ts>.json``)."""
+    found = sorted(glob.glob(osp.join(work, '*', '*.json')))
+    with open(found[-1]) as f:
+        recs = [json.loads(line) for line in f if line.strip()]
+    return [r for r in recs if 'AUC' in r][-1]
+
+
+def tests_needed(key, stacks: int, names: Iterable[str]) -> Dict[str, list]:
+    """Test name -> ``--cfg-options``: the training's own decoding (last
+    stack), DARK where a variant decodes with it, each earlier stack where
+    the per-stack table asks."""
+    tests = {'': []}
+    for n in names:
+        s = settings(n)
+        if training_key(s) != key:
+            continue
+        if s['codec'] == 'dark':
+            tests['dark'] = decoder_options(s)
+        if n == 'per-stack':
+            for i in range(stacks - 1):
+                tests[f'stack{i}'] = [f'model.test_cfg.stack={i}']
+    return tests
+
+
+def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
+                       names: Iterable[str] = tuple(VARIANTS)) -> Dict:
+    """Train one (settings, seed) once; return its curve, timings and the
+    test metrics (``tests``: test name -> metrics)."""
+    work = osp.join(run['work_dir'], 'runs', run_tag(key, run, seed))
+    done = osp.join(work, 'result.json')
+    tests = tests_needed(key, s['stacks'], names)
+    if osp.isfile(done):
+        with open(done) as f:
+            result = json.load(f)
+        if set(tests) <= set(result['tests']):
+            return result
+    cfg = osp.join(work, 'config.py')
+    ckpt = osp.join(work, f'iter_{run["iters"]}.pth')
+    trained = osp.join(work, 'train.json')
+    if not osp.isfile(trained):  # (again, if an earlier attempt broke off)
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        write_variant_config(cfg, s, run, seed)
+        start = time.time()
+        _call([sys.executable, 'tools/train.py', cfg, '--work-dir', work],
+              osp.join(work, 'train.out'), env)
+        with open(trained, 'w') as f:
+            json.dump(dict(train_time=time.time() - start,
+                           val_curve=_val_curve(work)), f)
+    with open(trained) as f:
+        result = dict(json.load(f), tests={})
+    start = time.time()
+    for name, opts in tests.items():
+        out = osp.join(work, f'test_{name or "default"}')
+        _call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', out,
+               *(['--cfg-options', *opts] if opts else [])],
+              osp.join(work, f'test_{name or "default"}.out'), env)
+        result['tests'][name] = _test_metrics(out)
+    result['test_time'] = time.time() - start
+    with open(done, 'w') as f:
+        json.dump(result, f)
+    return result

@@ -1,0 +1,140 @@
+"""The ablation variants: settings that differ from one reference, each
+written as a config of ``configs/hg2_mpii_256.py`` on the benchmark data.
+
+The reference (every group compares with it): the paper's network at a
+CPU scale - 4 stacks of f=32, hourglass depth 3, 128 px input, heatmaps at
+1/4 (32 px) with MSRA targets (sigma 2) and the paper's decoding (argmax +
+quarter offset), every stack supervised, one backward per step.
+"""
+from typing import Dict, Tuple
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from hg_plugin import config_path
+from hg_plugin.config_file import write_config
+from hg_plugin.models.backbones import StackedHourglass
+from hg_plugin.pipelines import topdown_pipelines
+
+BASE = dict(stacks=4, width=32, size=128, stride=4, codec='msra', sup='all',
+            sigma=2)
+# name: (group, label, changes to BASE). Widths of the stack variants keep
+# parameters (and with them MACs, both ~ stacks x f^2) about equal.
+VARIANTS = {
+    'sup-all': ('sup', 'every stack (paper)', {}),
+    'sup-last': ('sup', 'last stack only', dict(sup='last')),
+    'stacks-1': ('stacks', '1 stack, f=60', dict(stacks=1, width=60)),
+    'stacks-2': ('stacks', '2 stacks, f=44', dict(stacks=2, width=44)),
+    'stacks-4': ('stacks', '4 stacks, f=32', {}),
+    'stacks-8': ('stacks', '8 stacks, f=24', dict(stacks=8, width=24)),
+    'backward-once': ('backward', 'one backward per step', {}),
+    'backward-per-stack': ('backward', 'backward per stack as its loss is '
+                           'computed', dict(sup='stagewise')),
+    'res-128': ('res', '128 px in (reference)', {}),
+    'res-64': ('res', '64 px in, equal iterations', dict(size=64)),
+    'res-64-wide': ('res', '64 px in, f=64: equal MACs', dict(size=64,
+                                                              width=64)),
+    'hm-4-msra': ('heatmap', '1/4 (32 px), MSRA', {}),
+    'hm-4-dark': ('heatmap', '1/4 (32 px), DARK decoding', dict(codec='dark')),
+    'hm-4-udp': ('heatmap', '1/4 (32 px), UDP', dict(codec='udp')),
+    'hm-2-msra': ('heatmap', '1/2 (64 px), MSRA', dict(stride=2, sigma=4)),
+    'hm-2-dark': ('heatmap', '1/2 (64 px), DARK decoding',
+                  dict(stride=2, sigma=4, codec='dark')),
+    'hm-2-udp': ('heatmap', '1/2 (64 px), UDP',
+                 dict(stride=2, sigma=4, codec='udp')),
+    'per-stack': ('per-stack', 'each stack of the paper model', {}),
+}
+# run only when named (the budget of the default grid leaves them out)
+OPTIONAL = ('stacks-8',)
+GROUPS = ('sup', 'stacks', 'backward', 'res', 'heatmap')
+
+
+def settings(name: str) -> Dict:
+    return dict(BASE, **VARIANTS[name][2])
+
+
+def is_reference(name: str) -> bool:
+    return VARIANTS[name][2] == {} and name != 'per-stack'
+
+
+def training_key(s: Dict) -> Tuple:
+    """Variants that differ only in decoding or evaluation share a run."""
+    return (s['stacks'], s['width'], s['size'], s['stride'],
+            'udp' if s['codec'] == 'udp' else 'msra', s['sup'], s['sigma'])
+
+
+def codec_of(s: Dict) -> Dict:
+    size, hm = s['size'], s['size'] // s['stride']
+    return dict(type='UDPHeatmap' if s['codec'] == 'udp' else 'MSRAHeatmap',
+                input_size=(size, size), heatmap_size=(hm, hm),
+                sigma=s['sigma'])
+
+
+def decoder_options(s: Dict) -> list:
+    """``--cfg-options`` of a decoding-only variant (DARK)."""
+    if s['codec'] != 'dark':
+        return []
+    k = 4 * s['sigma'] + 1  # DARK's blur kernel, for this sigma
+    return ['model.head.decoder.unbiased=True',
+            f'model.head.decoder.blur_kernel_size={k}']
+
+
+def write_variant_config(path: str, s: Dict, run: Dict, seed: int) -> None:
+    """The variant's config: ``configs/hg2_mpii_256.py`` with its network,
+    codec and supervision, ``run``'s schedule (iters, evals, batch, lr,
+    workers) and data root."""
+    codec = codec_of(s)
+    model = dict(
+        type='StagewiseTopdownPoseEstimator' if s['sup'] == 'stagewise'
+        else 'TopdownPoseEstimator',
+        backbone=dict(num_stacks=s['stacks'], feat_channels=s['width'],
+                      depth=3, heatmap_stride=s['stride']),
+        head=dict(num_stacks=s['stacks'], decoder=codec),
+        test_cfg=dict(flip_test=False))
+    if s['sup'] == 'last':
+        model['head']['loss'] = dict(
+            stack_weights=[0.0] * (s['stacks'] - 1) + [1.0])
+    root = run['data_root'].rstrip('/') + '/'
+    iters = run['iters']
+    val = max(1, iters // run['evals'])
+    train, test = topdown_pipelines(codec, use_udp=s['codec'] == 'udp')
+    loader = dict(num_workers=run['workers'],
+                  persistent_workers=run['workers'] > 0)
+    held_out = dict(batch_size=32, **loader, dataset=dict(
+        data_root=root, headbox_file=root + 'annotations/mpii_gt_val.mat',
+        pipeline=test))
+    write_config(path, dict(
+        codec=codec, model=model,
+        optim_wrapper=dict(optimizer=dict(lr=run['lr'])),
+        param_scheduler=[
+            dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+                 end=max(1, iters // 20)),
+            dict(type='CosineAnnealingLR', by_epoch=False, begin=0,
+                 end=iters, T_max=iters)],
+        train_cfg=dict(_delete_=True, type='IterBasedTrainLoop',
+                       max_iters=iters, val_interval=val),
+        default_hooks=dict(
+            logger=dict(interval=max(1, min(50, val)),
+                        log_metric_by_epoch=False),
+            checkpoint=dict(interval=iters, by_epoch=False, save_best=None,
+                            max_keep_ckpts=1)),
+        log_processor=dict(by_epoch=False),
+        randomness=dict(seed=seed),
+        train_dataloader=dict(batch_size=run['batch'], **loader, dataset=dict(
+            data_root=root, pipeline=train)),
+        val_dataloader=held_out, test_dataloader=held_out,
+        val_evaluator=dict(type='MpiiPCKhCurve'),
+        test_evaluator=dict(type='MpiiPCKhCurve')),
+        base=config_path('hg2_mpii_256'), imports=(), comments=[
+            'written by tools/ablation.py: RMSprop as in the paper, a short '
+            f'schedule ({iters} iterations): lr {run["lr"]:g} with a',
+            'warm-up and cosine decay to 0, so every curve ends flat'])
+
+
+def model_cost(s: Dict) -> Tuple[int, float]:
+    """Parameters and MACs of a variant's network at its input size."""
+    net = StackedHourglass(num_stacks=s['stacks'], feat_channels=s['width'],
+                           depth=3, heatmap_stride=s['stride']).eval()
+    with FlopCounterMode(display=False) as fc, torch.no_grad():
+        net(torch.zeros(1, 3, s['size'], s['size']))
+    return sum(p.numel() for p in net.parameters()), fc.get_total_flops() / 2
