@@ -8,5 +8,7 @@ venv:
 demo: venv
 	$(PY) tools/demo.py
 
+# two test processes (pytest-xdist): most tests start MMPose's tools in
+# subprocesses whose imports run on one core
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto --maxprocesses=4 tests

@@ -37,7 +37,7 @@ from _ablation.variants import (GROUPS, OPTIONAL, VARIANTS, is_reference,
 from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
 
-from hg_plugin.synthetic import make_synthetic_mpii
+from hg_plugin.synthetic import VERSIONS, make_synthetic_mpii
 
 TOOL = 'tools/ablation.py'
 TITLES = dict(
@@ -181,9 +181,13 @@ def main():
     guard_outputs(outputs, [args.data_root], TOOL, args.force, '--out file')
     if args.data_root:
         data_desc = f'MPII layout at {args.data_root}'
+        args.data_tag = 'root-' + ''.join(
+            c if c.isalnum() else '-' for c in osp.abspath(args.data_root))
     else:
+        # runs and data are cached under the generator's version
+        args.data_tag = f'{args.difficulty}-v{VERSIONS[args.difficulty]}'
         args.data_root = osp.join(
-            args.work_dir, f'data_{args.difficulty}_{args.num_train}_'
+            args.work_dir, f'data_{args.data_tag}_{args.num_train}_'
             f'{args.num_val}')
         if not osp.isfile(osp.join(args.data_root, 'annotations',
                                    'mpii_gt_val.mat')):

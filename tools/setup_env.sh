@@ -41,7 +41,7 @@ if ! "$VENV/bin/python" -c "import torchvision" 2>/dev/null; then
 fi
 $PIP "$NUMPY" "mmengine==0.10.7" opencv-python addict packaging Pillow pyyaml yapf \
      json_tricks munkres scipy six terminaltables shapely pycocotools tqdm matplotlib \
-     pytest onnx onnxruntime seaborn tensorboard
+     pytest pytest-xdist onnx onnxruntime seaborn tensorboard
 if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   $PIP "setuptools<70"  # what mmcv 2.1.0's setup.py builds with
   MMCV_WITH_OPS=1 MAX_JOBS=2 $PIP --no-build-isolation --no-deps "mmcv==2.1.0"

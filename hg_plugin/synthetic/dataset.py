@@ -22,6 +22,9 @@ from ..datasets.head_boxes import write_headboxes
 from .figure import make_sample
 from .hard import HARD, MEDIUM, make_hard_sample
 
+# bumped whenever a setting draws other images: caches of generated sets
+# (tools/ablation.py) are named with it
+VERSIONS = {'easy': 1, 'medium': 3, 'hard': 1}
 SAMPLERS = {
     'easy': make_sample,
     'medium': lambda rng, size: make_hard_sample(rng, size, MEDIUM),

@@ -50,9 +50,8 @@ def sample_pose(rng: np.random.Generator, height: float) -> np.ndarray:
     return j
 
 
-def render(rng: np.random.Generator, joints: np.ndarray, size: int,
-           height: float) -> np.ndarray:
-    """Draw the figure over a noisy, cluttered background (BGR uint8)."""
+def plain_background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """One colour, pixel noise and 2-5 distractor strokes (BGR uint8)."""
     img = np.empty((size, size, 3), np.uint8)
     img[:] = rng.integers(0, 256, 3)
     img = cv2.add(img, rng.normal(0, 12, img.shape).astype(np.int16),
@@ -62,6 +61,13 @@ def render(rng: np.random.Generator, joints: np.ndarray, size: int,
         cv2.line(img, tuple(map(int, p)), tuple(map(int, q)),
                  tuple(map(int, rng.integers(0, 256, 3))),
                  int(rng.integers(2, 6)), cv2.LINE_AA)
+    return img
+
+
+def render(rng: np.random.Generator, joints: np.ndarray, size: int,
+           height: float) -> np.ndarray:
+    """Draw the figure over a noisy, cluttered background (BGR uint8)."""
+    img = plain_background(rng, size)
     body = tuple(map(int, rng.integers(0, 256, 3)))
     joint_color = tuple(255 - c for c in body)
     width = max(2, int(0.05 * height))

@@ -32,7 +32,7 @@ import numpy as np
 from .figure import (HEAD_TOP, L_ANKLE, L_ELBOW, L_HIP, L_KNEE,
                      L_SHOULDER, L_WRIST, NECK, PELVIS, R_ANKLE,
                      R_ELBOW, R_HIP, R_KNEE, R_SHOULDER, R_WRIST,
-                     THORAX, sample_pose)
+                     THORAX, plain_background, sample_pose)
 
 ARMS = [[(R_SHOULDER, R_ELBOW), (R_ELBOW, R_WRIST)],
         [(L_SHOULDER, L_ELBOW), (L_ELBOW, L_WRIST)]]
@@ -49,15 +49,17 @@ class Clutter(NamedTuple):
     others: int                   # other figures, 0..others
     occluders: int                # occluding shapes, 0..occluders
     truncation: float             # probability the target leaves the image
+    textured: bool = True         # else the ``easy`` plain background
 
 
 HARD = Clutter(height=(0.35, 1.0), rotation=60, others=2, occluders=3,
                truncation=0.3)
-# between ``easy`` and ``hard`` (the ablation benchmark): the textured
-# background and self-occlusion of ``hard``, a narrower scale range, the
-# paper's +-30 deg, at most one occluder, no other figure, no truncation
+# between ``easy`` and ``hard`` (the ablation benchmark): the ``easy``
+# background; from ``hard`` self-occlusion (limbs behind or in front of the
+# torso, varying widths) and at most one occluding shape; the paper's
+# +-30 deg; no other figure, no truncation
 MEDIUM = Clutter(height=(0.5, 0.9), rotation=30, others=0, occluders=1,
-                 truncation=0.0)
+                 truncation=0.0, textured=False)
 
 
 def _colour(rng) -> Tuple[int, int, int]:
@@ -164,7 +166,8 @@ def make_hard_sample(rng: np.random.Generator, size: int,
                      ) -> Tuple[np.ndarray, Dict, np.ndarray]:
     """One image, its MPII json record (image name left to the caller) and
     the target's head box ``[[x1, y1], [x2, y2]]``."""
-    img = textured_background(rng, size)
+    img = textured_background(rng, size) if clutter.textured else \
+        plain_background(rng, size)
     owner = np.zeros((size, size), np.int16)
     height = rng.uniform(*clutter.height) * size
     joints = _posed(rng, height, clutter.rotation)

@@ -21,7 +21,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def run_tag(key, run: Dict, seed: int) -> str:
     return '_'.join(str(v) for v in key) + \
-        f'_{run["difficulty"]}_it{run["iters"]}_b{run["batch"]}' \
+        f'_{run["data_tag"]}_it{run["iters"]}_b{run["batch"]}' \
         f'_lr{run["lr"]:g}_seed{seed}'
 
 

@@ -49,10 +49,19 @@ def _run(cmd, cwd, timeout, log):
 
 
 def _metric(log: str) -> str:
-    """The first metric of the last evaluation line MMEngine logged."""
-    found = re.findall(r'\((?:val|test)\).*?\]\s+(\S+): (-?[\d.]+|nan)',
-                       log)
-    return f'{found[-1][0]} {found[-1][1]}' if found else ''
+    """The first overall metric of the last evaluation summary MMEngine
+    logged (its progress lines, ``eta: ...``, and per-part values such as
+    MPII's ``Head PCK`` are skipped)."""
+    summaries = [line for line in log.splitlines()
+                 if re.search(r'\((?:val|test)\)', line) and 'eta:' not in line]
+    for line in reversed(summaries):
+        pairs = re.findall(r'(\S+(?: PCK)?): (-?[\d.]+|nan)',
+                           line.split(']', 2)[-1])
+        overall = [(k, v) for k, v in pairs if ' ' not in k
+                   and k not in ('data_time', 'time')]
+        if overall:
+            return f'{overall[0][0]} {overall[0][1]}'
+    return ''
 
 
 def real_stages(mixed_path: str, work: str, timeout: int = 900) -> Dict:
