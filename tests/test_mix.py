@@ -123,3 +123,21 @@ def test_associative_embedding_gets_a_head_and_pipeline_that_train():
                              'PackAEInputs']
     losses = train_step_check(cfg)
     assert {'loss_kpt_stack1', 'loss_pull_stack1'} <= set(losses)
+
+
+def test_nme_gets_the_normalising_keypoints_mmpose_lacks():
+    """MMPose's own 300W-LP config cannot validate (its NME knows no eye
+    corners for '300wlp'); the mixed one names the indices it adds, and a
+    dataset MMPose knows is left alone."""
+    wlp = ('mmpose::face_2d_keypoint/topdown_heatmap/300wlp/'
+           'td-hm_hrnetv2-w18_8xb64-60e_300wlp-256x256.py')
+    overrides, changes = mix_overrides(wlp)
+    assert overrides['val_evaluator']['keypoint_indices'] == [36, 45]
+    assert overrides['test_evaluator']['keypoint_indices'] == [36, 45]
+    assert any('NME keypoint_indices=[36, 45]' in c for c in changes)
+    from mmpose.evaluation.metrics import NME
+    assert '300wlp' not in NME.DEFAULT_KEYPOINT_INDICES  # else drop the rule
+    overrides, _ = mix_overrides(
+        'mmpose::face_2d_keypoint/topdown_heatmap/300w/'
+        'td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py')
+    assert 'val_evaluator' not in overrides

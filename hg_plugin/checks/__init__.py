@@ -9,15 +9,16 @@ from .config_diff import config_changes, describe_changes
 from .data_files import find_missing_data, missing_data_message
 from .dataset_records import (find_invalid_records, invalid_records,
                               keep_valid_records)
-from .metainfo import (dataset_configs, dataset_num_keypoints,
-                       metainfo_keypoints, registered_default, with_defaults)
+from .metainfo import (dataset_configs, dataset_metainfo,
+                       dataset_num_keypoints, metainfo_keypoints,
+                       registered_default, with_defaults)
 from .records import check_coco_file, check_mpii_file
 from .shapes import check_output_shapes
 
 __all__ = [
     'check_coco_file', 'check_config', 'check_mpii_file',
     'check_output_shapes', 'config_changes',
-    'dataset_configs', 'describe_changes',
+    'dataset_configs', 'dataset_metainfo', 'describe_changes',
     'dataset_num_keypoints', 'find_invalid_records', 'find_missing_data',
     'invalid_records', 'keep_valid_records', 'metainfo_keypoints',
     'missing_data_message',

@@ -10,23 +10,36 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import DATASETS, MODELS
 
 
-def metainfo_keypoints(meta) -> Optional[int]:
-    """``num_keypoints`` of a metainfo dict (or its ``from_file``), or None
+def parsed_metainfo(meta) -> Optional[Dict[str, Any]]:
+    """MMPose's parse of a metainfo dict (or its ``from_file``), or None
     when MMPose cannot parse it."""
     try:
         with warnings.catch_warnings():  # MMPose notes where it found meta
             warnings.simplefilter('ignore')
-            return parse_pose_metainfo(dict(meta))['num_keypoints']
-    except Exception:  # noqa: BLE001 - an unparsable metainfo is no count
+            return parse_pose_metainfo(dict(meta))
+    except Exception:  # noqa: BLE001 - an unparsable metainfo is none
         return None
 
 
-def dataset_num_keypoints(ds: dict) -> Optional[int]:
-    """Keypoints of a dataset config: its ``metainfo``, else its class's
-    ``METAINFO``; None for an unknown or custom dataset."""
+def metainfo_keypoints(meta) -> Optional[int]:
+    """``num_keypoints`` of a metainfo dict (or its ``from_file``), or None
+    when MMPose cannot parse it."""
+    parsed = parsed_metainfo(meta)
+    return parsed['num_keypoints'] if parsed else None
+
+
+def dataset_metainfo(ds: dict) -> Optional[Dict[str, Any]]:
+    """The parsed metainfo of a dataset config: its ``metainfo``, else its
+    class's ``METAINFO``; None for an unknown or custom dataset."""
     cls = DATASETS.get(ds.get('type') or '')
     meta = ds.get('metainfo') or getattr(cls, 'METAINFO', None)
-    return metainfo_keypoints(meta) if meta else None
+    return parsed_metainfo(meta) if meta else None
+
+
+def dataset_num_keypoints(ds: dict) -> Optional[int]:
+    """Keypoints of a dataset config (see :func:`dataset_metainfo`)."""
+    meta = dataset_metainfo(ds)
+    return meta['num_keypoints'] if meta else None
 
 
 def registered_default(module_type: str, arg: str) -> Any:

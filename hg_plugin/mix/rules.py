@@ -36,8 +36,8 @@ from typing import Dict, List, Tuple, Union
 
 from mmengine.config import Config
 
-from ..checks import (dataset_num_keypoints, metainfo_keypoints,
-                      registered_default)
+from ..checks import (dataset_metainfo, dataset_num_keypoints,
+                      metainfo_keypoints, registered_default)
 from ..config_file import write_config
 from ..model_configs import hourglass_backbone, stacked_heatmap_head
 from ..models.backbones import hourglass_stride
@@ -307,6 +307,7 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
         new_model['head'] = _kept_head(old_head, feat_channels, quarter,
                                        codec, new_codec, changes)
     overrides = _replaced_network_weights(cfg, new_model, changes)
+    overrides.update(_nme_keypoint_indices(cfg, changes))
     hooks = [dict(h) for h in cfg.get('custom_hooks') or []]
     overrides.update(model=new_model, custom_hooks=hooks + [
         dict(type=t) for t in ('ConfigCheckHook', 'WeightsOnlyCheckpointHook')
@@ -316,6 +317,32 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
     if head == 'ae':
         _ae_training_pipeline(cfg, overrides, new_codec, changes)
     return overrides, list(dict.fromkeys(changes))
+
+
+# MMPose 1.3's NME(norm_mode='keypoint_distance') knows the normalising
+# keypoints of some datasets only (NME.DEFAULT_KEYPOINT_INDICES), so its own
+# 300W-LP config fails at validation; 300W-LP keeps 300W's 68-landmark
+# markup, whose outer eye corners MMPose lists for '300w'.
+NME_KEYPOINT_INDICES = {'300wlp': [36, 45]}
+
+
+def _nme_keypoint_indices(cfg: Config, changes: List[str]) -> Dict:
+    """Evaluators that would fail for want of normalising keypoints get
+    them (:data:`NME_KEYPOINT_INDICES`)."""
+    meta = dataset_metainfo(cfg.val_dataloader.dataset.to_dict())
+    indices = NME_KEYPOINT_INDICES.get((meta or {}).get('dataset_name'))
+    top = {}
+    for key in ('val_evaluator', 'test_evaluator') if indices else ():
+        ev = cfg.get(key)
+        if not isinstance(ev, dict) or ev.get('type') != 'NME' or \
+                ev.get('norm_mode') != 'keypoint_distance' or \
+                ev.get('keypoint_indices'):
+            continue
+        top[key] = dict(ev.to_dict(), keypoint_indices=indices)
+        changes.append(f'{key}: NME keypoint_indices={indices} (the outer '
+                       f'eye corners; MMPose 1.3 lists none for '
+                       f'{meta["dataset_name"]})')
+    return top
 
 
 def _replaced_network_weights(cfg: Config, new_model: Dict,
