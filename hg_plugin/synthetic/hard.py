@@ -50,16 +50,17 @@ class Clutter(NamedTuple):
     occluders: int                # occluding shapes, 0..occluders
     truncation: float             # probability the target leaves the image
     textured: bool = True         # else the ``easy`` plain background
+    joint_marks: bool = False     # a contrasting dot on each limb joint
 
 
 HARD = Clutter(height=(0.35, 1.0), rotation=60, others=2, occluders=3,
                truncation=0.3)
 # between ``easy`` and ``hard`` (the ablation benchmark): the ``easy``
-# background; from ``hard`` self-occlusion (limbs behind or in front of the
-# torso, varying widths) and at most one occluding shape; the paper's
-# +-30 deg; no other figure, no truncation
+# background and joint dots; from ``hard`` self-occlusion (limbs, with their
+# dots, behind or in front of the torso, varying widths) and at most one
+# occluding shape; the paper's +-30 deg; no other figure, no truncation
 MEDIUM = Clutter(height=(0.5, 0.9), rotation=30, others=0, occluders=1,
-                 truncation=0.0, textured=False)
+                 truncation=0.0, textured=False, joint_marks=True)
 
 
 def _colour(rng) -> Tuple[int, int, int]:
@@ -97,10 +98,13 @@ def textured_background(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(img + noise, 0, 255).astype(np.uint8)
 
 
-def _draw_figure(img, owner, joints, height, colour, ids, rng) -> None:
+def _draw_figure(img, owner, joints, height, colour, ids, rng,
+                 marks: bool = False) -> None:
     """Draw a figure; ``owner`` gets ``ids[part]`` where each part shows.
     Parts: 'torso', 'head', ('arm', 0|1), ('leg', 0|1); each limb in front
-    of or behind the torso at random."""
+    of or behind the torso at random. ``marks``: a dot of the opposite
+    colour on each limb joint, drawn with its limb (as ``easy`` marks
+    joints), so a limb behind the torso hides its dots too."""
     pt = [tuple(int(v) for v in np.round(p)) for p in joints]
     base = max(2, int(0.05 * height))
 
@@ -115,6 +119,12 @@ def _draw_figure(img, owner, joints, height, colour, ids, rng) -> None:
         for a, b in segments:
             paint(part, lambda t, a=a, b=b: cv2.line(
                 t, pt[a], pt[b], colour if t.ndim == 3 else 255, w,
+                cv2.LINE_AA if t.ndim == 3 else cv2.LINE_8))
+        for k in sorted({k for seg in segments for k in seg}) if marks \
+                else ():
+            paint(part, lambda t, k=k: cv2.circle(
+                t, pt[k], max(1, base // 2),
+                tuple(255 - c for c in colour) if t.ndim == 3 else 255, -1,
                 cv2.LINE_AA if t.ndim == 3 else cv2.LINE_8))
 
     limbs = [(('arm', i), s) for i, s in enumerate(ARMS)] + \
@@ -189,7 +199,8 @@ def make_hard_sample(rng: np.random.Generator, size: int,
     for o, h, in_front in others:
         if not in_front:
             _draw_figure(img, owner, o, h, _colour(rng), other_ids, rng)
-    _draw_figure(img, owner, joints, height, colour, ids, rng)
+    _draw_figure(img, owner, joints, height, colour, ids, rng,
+                 clutter.joint_marks)
     for o, h, in_front in others:
         if in_front:
             _draw_figure(img, owner, o, h, _colour(rng), other_ids, rng)
