@@ -8,7 +8,7 @@ venv:
 demo: venv
 	$(PY) tools/demo.py
 
-# two test processes (pytest-xdist): most tests start MMPose's tools in
-# subprocesses whose imports run on one core
+# one test process per core (pytest-xdist, at most 4; idle ones steal
+# queued tests), each computing on one thread (tests/conftest.py)
 test: venv
-	$(PY) -m pytest -q -n auto --maxprocesses=4 tests
+	$(PY) -m pytest -q -n auto --maxprocesses=4 --dist worksteal tests

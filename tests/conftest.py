@@ -10,6 +10,14 @@ REPO = Path(__file__).resolve().parents[1]
 # and in every tool the tests start); hg_plugin sets the same default
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 DATA = REPO / 'tests' / 'data'  # real samples, see tests/data/README.md
+# `make test` runs one pytest process per core (pytest-xdist): each, and
+# the tools it starts, computes on one thread, so the processes share the
+# cores instead of each taking all of them
+if 'PYTEST_XDIST_WORKER' in os.environ:
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ[var] = '1'
+    import torch
+    torch.set_num_threads(1)
 
 
 def sample_dir(name: str) -> Path:

@@ -23,15 +23,14 @@ FAMILIES = {
     # RTMPose (RTMCCHead, SimCC) with its Albumentation pipeline; faces, NME
     'rtmpose': 'face_2d_keypoint/rtmpose/wflw/'
                'rtmpose-m_8xb64-60e_wflw-256x256.py',
-    # bottom-up: Associative Embedding (MMPose ships no train pipeline) and
-    # DEKR (a pretrained rescoring net)
+    # bottom-up: Associative Embedding (MMPose ships no train pipeline)
     'ae': 'body_2d_keypoint/associative_embedding/coco/'
           'ae_hrnet-w32_8xb24-300e_coco-512x512.py',
-    'dekr': 'body_2d_keypoint/dekr/coco/'
-            'dekr_hrnet-w32_8xb10-140e_coco-512x512.py',
 }
 # (regression: the command test below; integral regression's whole-model
-# init and AE's pipeline rules: tests/test_mix.py)
+# init, AE's pipeline rules and DEKR's config: tests/test_mix.py; DEKR and
+# CID through MMPose's tools, minutes each at 512 px on two cores: the full
+# sweep, docs/mix_sweep.md)
 
 
 @pytest.mark.parametrize('family', list(FAMILIES))

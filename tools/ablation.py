@@ -32,8 +32,9 @@ from _ablation.cost import step_costs
 from _ablation.report import compare, per_stack_rows, variant_row, write
 from _ablation.runs import train_and_evaluate
 from _ablation.stats import MORE_SEEDS, needs_more_seeds
-from _ablation.variants import (GROUPS, OPTIONAL, VARIANTS, is_reference,
-                                settings, training_key, write_variant_config)
+from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
+                                is_reference, settings, training_key,
+                                write_variant_config)
 from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
 
@@ -81,7 +82,8 @@ def parse_args():
     p.add_argument('--work-dir', default='work_dirs/ablation')
     p.add_argument('--out', default='docs')
     p.add_argument('--quick', action='store_true',
-                   help='one seed, 8 iterations, 64+16 images: plumbing only')
+                   help='one seed, 8 iterations, 64+16 images, a 64 px f=16 '
+                   'reference: plumbing only')
     p.add_argument('--force', action='store_true',
                    help='overwrite report files in --out that this tool did '
                    'not write')
@@ -90,6 +92,7 @@ def parse_args():
         args.seeds, args.max_seeds, args.iters, args.evals = \
             args.seeds[:1], 1, 8, 4
         args.num_train, args.num_val, args.batch = 64, 16, 8
+        BASE.update(size=64, width=16)  # plumbing: a smaller reference
     cores = os.cpu_count() or 1
     if args.workers is None:
         args.workers = 1 if args.device == 'cpu' else max(
