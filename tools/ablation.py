@@ -60,7 +60,7 @@ def parse_args():
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--max-seeds', type=int, default=MORE_SEEDS,
                    help='seeds for a comparison within twice its spread')
-    p.add_argument('--iters', type=int, default=1600)
+    p.add_argument('--iters', type=int, default=2400)
     p.add_argument('--evals', type=int, default=8,
                    help='held-out evaluations during training (the curves; '
                    'a multiple of 4, so 3/4 of the schedule is one)')

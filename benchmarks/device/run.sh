@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT_DIR=${1:-benchmarks/cuda}
 mkdir -p "$OUT_DIR"
-export PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED=1 NO_ALBUMENTATIONS_UPDATE=1  # no network there
 [ -d .device_site ] && export PYTHONPATH=$PWD/.device_site
 PY=${PY:-python3}
 DEVICE=${DEVICE:-cuda}
