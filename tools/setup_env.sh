@@ -81,6 +81,6 @@ if ! "$VENV/bin/python" -c "$XTC_OK" 2>/dev/null; then
   "$VENV/bin/python" -c "$XTC_OK"
 fi
 $PIP --no-build-isolation --no-deps -e .
-"$VENV/bin/python" -c "import mmcv.ops, mmpose.models, mmdet, torchvision, hg_plugin" 
+NO_ALBUMENTATIONS_UPDATE=1 "$VENV/bin/python" -c "import mmcv.ops, mmpose.models, mmdet, torchvision, hg_plugin" 
 echo "$WANT" > "$STAMP"
 echo "[setup_env] $VENV ready" >&2
