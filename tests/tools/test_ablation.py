@@ -2,6 +2,7 @@
 evaluation, the statistics, the cost measurement, report, plot), never the
 outcome; and the statistics that decide the report's sentences."""
 import json
+import re
 import subprocess
 import sys
 
@@ -25,8 +26,11 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     report = (out / 'ablation.md').read_text()
     for text in ('backward per stack as its loss is computed',
                  '1/2 (64 px), DARK decoding', 'Per-stack accuracy',
-                 'activation MiB', 'Welch'):
+                 'activation MiB', 'Welch', '## Answers'):
         assert text in report
+    # one seed: no spread, so no interval can call a difference
+    assert re.search(r'difference [+-]\d+\.\d \[95 % CI -inf, \+inf\]: '
+                     r'no difference shown', report)
     data = json.loads((out / 'ablation.json').read_text())
     # each comparison brings its group's reference
     assert [row['name'] for row in data['rows']] == [

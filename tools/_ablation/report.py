@@ -84,8 +84,36 @@ def _difference(r: Dict, k: str) -> str:
     return f'{d["diff"]:+.1f} [{low:+.1f}, {high:+.1f}]: {d["verdict"]}'
 
 
+def answers(rows: List[Dict]) -> List[str]:
+    """One sentence per comparison, its numbers and interval in it: what
+    the README's "Ablations" may say, and nothing more."""
+    refs = {r['group']: r for r in rows if is_reference(r['name'])}
+    out = []
+    for r in rows:
+        d = r.get('vs_reference', {}).get('PCK')
+        if not d:
+            continue
+        ref = refs[r['group']]
+        low, high = d['ci95']
+        out.append(
+            f"- {info_title(r['group'])}: {r['label']} "
+            f"{r['PCK'][0]:.1f} vs {ref['label']} {ref['PCK'][0]:.1f} "
+            f"PCKh@0.5 ({r['seeds']} and {ref['seeds']} seeds), difference "
+            f"{d['diff']:+.1f} [95 % CI {low:+.1f}, {high:+.1f}]: "
+            f"{d['verdict']}.")
+    return out
+
+
+def info_title(group: str) -> str:
+    return {'sup': 'Supervision', 'stacks': 'Stacks',
+            'backward': 'Backward', 'res': 'Resolution',
+            'heatmap': 'Heatmaps'}.get(group, group)
+
+
 def markdown(rows, per_stack, costs, info) -> List[str]:
-    lines = ['# Ablations (tools/ablation.py)', '', *info['intro'], '']
+    lines = ['# Ablations (tools/ablation.py)', '', *info['intro'], '',
+             '## Answers (one sentence per comparison, by the rule above)',
+             '', *answers(rows), '']
     for g in GROUPS:
         group = [r for r in rows if r['group'] == g]
         if not group:
