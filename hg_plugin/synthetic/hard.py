@@ -56,11 +56,12 @@ class Clutter(NamedTuple):
 HARD = Clutter(height=(0.35, 1.0), rotation=60, others=2, occluders=3,
                truncation=0.3)
 # between ``easy`` and ``hard`` (the ablation benchmark): the ``easy``
-# background and joint dots; from ``hard`` self-occlusion (limbs, with their
-# dots, behind or in front of the torso, varying widths) and at most one
-# occluding shape; the paper's +-30 deg; no other figure, no truncation
-MEDIUM = Clutter(height=(0.5, 0.9), rotation=30, others=0, occluders=1,
-                 truncation=0.0, textured=False, joint_marks=True)
+# set's joint dots; from ``hard`` the textured background, self-occlusion
+# (limbs, with their dots, behind or in front of the torso, widths varying)
+# and up to two occluding shapes; the paper's +-30 deg; no other figure, no
+# truncation
+MEDIUM = Clutter(height=(0.5, 0.9), rotation=30, others=0, occluders=2,
+                 truncation=0.0, textured=True, joint_marks=True)
 
 
 def _colour(rng) -> Tuple[int, int, int]:
