@@ -29,11 +29,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from _ablation.cost import step_costs
-from _ablation.report import compare, per_stack_rows, variant_row, write
+from _ablation.report import (compare, metrics_of, per_stack_rows,
+                              variant_row, write)
 from _ablation.runs import train_and_evaluate
 from _ablation.stats import MORE_SEEDS, needs_more_seeds
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
-                                is_reference, settings, training_key,
+                                reference_of, settings, training_key,
                                 write_variant_config)
 from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
@@ -114,8 +115,7 @@ def chosen_variants(spec: str) -> list:
             if n not in names:
                 names.append(n)
     for n in list(names):  # a comparison needs its group's reference
-        ref = next((r for r in VARIANTS if is_reference(r)
-                    and VARIANTS[r][0] == VARIANTS[n][0]), None)
+        ref = reference_of(n)
         if ref and ref not in names:
             names.insert(0, ref)
     return names
@@ -144,13 +144,11 @@ def seeds_to_add(names, seeds, results, max_seeds) -> dict:
     comparisons within twice their spread need."""
     extra = {}
     for n in names:
-        ref = next((r for r in names if is_reference(r)
-                    and VARIANTS[r][0] == VARIANTS[n][0]), None)
-        if ref is None or ref == n or n == 'per-stack':
+        ref = reference_of(n)
+        if ref is None or ref == n:
             continue
-        pck = {m: [results[(training_key(settings(m)), sd)]['tests'][
-            'dark' if settings(m)['codec'] == 'dark' else '']['PCK']
-            for sd in seeds] for m in (n, ref)}
+        pck = {m: [metrics_of(results[(training_key(settings(m)), sd)], m)[
+            'PCK'] for sd in seeds] for m in (n, ref)}
         if needs_more_seeds(pck[n], pck[ref]):
             for m in (n, ref):
                 for sd in range(max(seeds) + 1,

@@ -39,7 +39,7 @@ def make_synthetic_mpii(out_dir: str, num_train: int = 1000,
     """Write the dataset under ``out_dir``; return its annotation paths.
     ``difficulty='hard'``: occlusions, other figures, textured backgrounds,
     wide scale/rotation, truncation; ``'medium'``: the same scene with
-    narrower ranges (:mod:`.hard`)."""
+    narrower ranges and the ``easy`` joint dots (:mod:`.hard`)."""
     if difficulty not in SAMPLERS:
         raise ValueError(f'difficulty must be one of {", ".join(SAMPLERS)}, '
                          f'got {difficulty!r}')

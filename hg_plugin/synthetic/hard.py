@@ -4,7 +4,7 @@ generator: benchmarks that small models do not saturate, for ablations
 
 Per image of the ``hard`` setting, on top of the ``easy`` setting's figure
 (``medium`` draws the same scene with the narrower ranges of
-:data:`MEDIUM`):
+:data:`MEDIUM`, and marks the limb joints with dots as ``easy`` does):
 
 - a textured background: a colour gradient, sinusoidal stripes at a random
   angle and frequency, 8-20 random shapes and strokes, pixel noise;

@@ -6,7 +6,7 @@ CPU scale - 4 stacks of f=32, hourglass depth 3, 128 px input, heatmaps at
 1/4 (32 px) with MSRA targets (sigma 2) and the paper's decoding (argmax +
 quarter offset), every stack supervised, one backward per step.
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -55,6 +55,12 @@ def settings(name: str) -> Dict:
 
 def is_reference(name: str) -> bool:
     return VARIANTS[name][2] == {} and name != 'per-stack'
+
+
+def reference_of(name: str) -> Optional[str]:
+    """The reference variant of ``name``'s group (None for per-stack)."""
+    return next((r for r in VARIANTS if is_reference(r)
+                 and VARIANTS[r][0] == VARIANTS[name][0]), None)
 
 
 def training_key(s: Dict) -> Tuple:
