@@ -29,8 +29,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from _ablation.cost import step_costs
-from _ablation.report import (compare, metrics_of, per_stack_rows,
-                              variant_row, write)
+from _ablation.report import (answers, compare, metrics_of,
+                              per_stack_rows, readme_block, readme_lines,
+                              variant_row, write, write_readme)
 from _ablation.runs import train_and_evaluate
 from _ablation.stats import MORE_SEEDS, needs_more_seeds
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
@@ -85,6 +86,8 @@ def parse_args():
     p.add_argument('--quick', action='store_true',
                    help='one seed, 8 iterations, 64+16 images, a 64 px f=16 '
                    'reference: plumbing only')
+    p.add_argument('--readme', help='also write the report\'s answers into '
+                   'this README, between its ablation-answers markers')
     p.add_argument('--force', action='store_true',
                    help='overwrite report files in --out that this tool did '
                    'not write')
@@ -180,6 +183,12 @@ def main():
     outputs = [osp.join(args.out, f'ablation.{ext}')
                for ext in ('md', 'png', 'json')]
     guard_outputs(outputs, [args.data_root], TOOL, args.force, '--out file')
+    if args.readme:  # before hours of runs, not after
+        try:
+            with open(args.readme) as f:
+                readme_block(f.read(), args.readme)
+        except (OSError, ValueError) as e:
+            sys.exit(f'error: --readme: {e}')
     if args.data_root:
         data_desc = f'MPII layout at {args.data_root}'
         args.data_tag = 'root-' + ''.join(
@@ -237,12 +246,14 @@ def main():
         per_stack = per_stack_rows([results[k] for k in sorted(results)
                                     if k[0] == key], settings('per-stack')[
                                         'stacks'])
+    missing = [g for g in GROUPS if not any(r['group'] == g for r in rows)]
     compute = sum(r['train_time'] + r.get('test_time', 0)
                   for r in results.values())
     info = dict(
         titles=TITLES, iters=args.iters, batch=args.batch, lr=args.lr,
         difficulty=args.difficulty, machine=machine, jobs=args.jobs,
         run_minutes=compute / 60, wall_minutes=wall / 60,
+        missing=[TITLES[g] for g in missing],
         intro=[
             f'Data: {data_desc}. Every run: {args.iters} iterations of batch '
             f'{args.batch}, RMSprop with a warm-up to lr {args.lr:g} and '
@@ -260,10 +271,20 @@ def main():
             '95 % Welch interval excludes zero; comparisons within twice '
             f'the seed spread get {args.max_seeds} seeds; a variant still '
             'gaining 2 points of PCKh@0.5 over the last quarter of its '
-            'schedule is *not converged* and supports no conclusion.'])
+            'schedule is *not converged* and supports no conclusion.', '',
+            'Calibration (data, model, schedule: why each) and the questions: '
+            'docs/ablation_questions.md.' + (
+                '' if not missing else ' Not in this report (not run in '
+                'this invocation): ' + ', '.join(
+                    TITLES[g] for g in missing) + '.')])
     os.makedirs(args.out, exist_ok=True)
     write(args.out, rows, per_stack, costs, info)
     record_outputs(outputs, TOOL)
+    if args.readme:
+        write_readme(args.readme, readme_lines(
+            answers(rows, per_stack, costs), info['missing'],
+            osp.relpath(osp.join(args.out, 'ablation.md'),
+                        osp.dirname(osp.abspath(args.readme)))))
     print(f'wrote {args.out}/ablation.md, .json and .png '
           f'({wall / 60:.1f} min)')
 

@@ -12,15 +12,19 @@ import pytest
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / 'tools'))
+from _ablation import report as report_lib  # noqa: E402
 from _ablation import stats  # noqa: E402  (tools/ is not a package)
 
 
 def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     out = tmp_path / 'docs'
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# x\n\n{report_lib.README_START}\nold\n'
+                      f'{report_lib.README_END}\n\n## next\n')
     r = subprocess.run(
         [sys.executable, 'tools/ablation.py', '--quick', '--variants',
          'backward-per-stack,hm-2-dark,per-stack',
-         '--work-dir', tmp_path / 'work', '--out', out],
+         '--work-dir', tmp_path / 'work', '--out', out, '--readme', readme],
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report = (out / 'ablation.md').read_text()
@@ -29,13 +33,27 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
                  'activation MiB', 'Welch', '## Answers'):
         assert text in report
     # one seed: no spread, so no interval can call a difference
-    assert re.search(r'difference [+-]\d+\.\d \[95 % CI -inf, \+inf\]: '
-                     r'no difference shown', report)
+    assert re.search(r'PCKh@0.5 \d+\.\d vs \d+\.\d, [+-]\d+\.\d \[95 % CI '
+                     r'-inf, \+inf\]: no difference shown', report)
     data = json.loads((out / 'ablation.json').read_text())
     # each comparison brings its group's reference
     assert [row['name'] for row in data['rows']] == [
         'hm-4-msra', 'backward-once', 'backward-per-stack', 'hm-2-dark']
     assert len(data['per_stack']) == 4
+    assert [('vs_last' in m) for m in data['per_stack']] == [True] * 3 + [
+        False]
+    # the sentences the README may copy: each comparison, per stack, costs
+    assert [a.split(' (')[0].split(':')[0] for a in data['answers']] == [
+        '- Backward', '- Heatmaps', '- Per stack', '- Backward cost']
+    assert all(a in report for a in data['answers'])
+    # --readme: the README's block is the report's answers, nothing else
+    _, block, after = report_lib.readme_block(readme.read_text(), 'README')
+    assert block.strip().splitlines() == [
+        'From [docs/ablation.md](docs/ablation.md):', '', *data['answers'],
+        '', 'Not answered yet (their runs are not in the report): ' +
+        '; '.join(data['missing']) + '.']
+    assert len(data['missing']) == 3  # sup, stacks, res
+    assert after == '\n\n## next\n'
     for row in data['rows']:
         assert len(row['curve']) == 10 and row['params'] > 0
         assert row['val'] and row['last_quarter_gain'] is not None
@@ -56,6 +74,29 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     assert [p.stat().st_mtime_ns for p in trained] == stamps
     assert sorted((tmp_path / 'work' / 'runs').glob('*/train.json')) == \
         trained
+
+
+def test_readme_without_markers_is_one_line_before_any_run(tmp_path):
+    readme = tmp_path / 'README.md'
+    readme.write_text('# no markers\n')
+    r = subprocess.run([sys.executable, 'tools/ablation.py', '--quick',
+                        '--work-dir', tmp_path / 'work', '--out',
+                        tmp_path / 'docs', '--readme', readme], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr.strip().startswith(
+        f'error: --readme: {readme}: needs the lines')
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert readme.read_text() == '# no markers\n'
+    assert not (tmp_path / 'work').exists()
+
+
+def test_readme_states_the_committed_reports_answers():
+    """README's "Ablations" sentences are docs/ablation.json's answers."""
+    data = json.loads((REPO / 'docs' / 'ablation.json').read_text())
+    _, block, _ = report_lib.readme_block(
+        (REPO / 'README.md').read_text(), 'README.md')
+    assert block.strip().splitlines() == report_lib.readme_lines(
+        data['answers'], data['missing'], 'docs/ablation.md')
 
 
 def test_unknown_variant_is_one_line(tmp_path):

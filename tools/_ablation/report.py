@@ -63,12 +63,23 @@ def compare(rows: List[Dict]) -> None:
 
 
 def per_stack_rows(runs: List[Dict], stacks: int) -> List[Dict]:
-    """PCKh of each stack's heatmaps of the paper model."""
-    out = []
+    """PCKh of each stack's heatmaps of the paper model, each earlier stack
+    with its difference to the last (95 % Welch interval, verdict)."""
+    values = []
     for i in range(stacks):  # the last stack is the default test
         name = f'stack{i}' if i < stacks - 1 else ''
-        out.append({k: mean_std([r['tests'][name][k] for r in runs])
-                    for k in ('PCK', 'PCK@0.1', 'AUC')})
+        values.append({k: [r['tests'][name][k] for r in runs]
+                       for k in ('PCK', 'PCK@0.1', 'AUC')})
+    out = []
+    for v in values:
+        row = {k: mean_std(x) for k, x in v.items()}
+        row['seeds'] = len(runs)
+        if v is not values[-1]:
+            interval = welch_interval(v['PCK'], values[-1]['PCK'])
+            row['vs_last'] = dict(diff=interval[0],
+                                  ci95=[interval[1], interval[2]],
+                                  verdict=verdict(interval, {}))
+        out.append(row)
     return out
 
 
@@ -84,23 +95,53 @@ def _difference(r: Dict, k: str) -> str:
     return f'{d["diff"]:+.1f} [{low:+.1f}, {high:+.1f}]: {d["verdict"]}'
 
 
-def answers(rows: List[Dict]) -> List[str]:
-    """One sentence per comparison, its numbers and interval in it: what
-    the README's "Ablations" may say, and nothing more."""
+def _difference_words(d: Dict) -> str:
+    low, high = d['ci95']
+    return (f"{d['diff']:+.1f} [95 % CI {low:+.1f}, {high:+.1f}]: "
+            f"{d['verdict']}")
+
+
+def answers(rows: List[Dict], per_stack=None, costs=None) -> List[str]:
+    """One sentence per comparison, its numbers and interval in it (PCKh@0.5
+    and PCKh@0.1), then the per-stack numbers and the backward's costs:
+    what the README's "Ablations" may say, and nothing more."""
     refs = {r['group']: r for r in rows if is_reference(r['name'])}
     out = []
     for r in rows:
-        d = r.get('vs_reference', {}).get('PCK')
+        d = r.get('vs_reference', {})
         if not d:
             continue
         ref = refs[r['group']]
-        low, high = d['ci95']
         out.append(
-            f"- {info_title(r['group'])}: {r['label']} "
-            f"{r['PCK'][0]:.1f} vs {ref['label']} {ref['PCK'][0]:.1f} "
-            f"PCKh@0.5 ({r['seeds']} and {ref['seeds']} seeds), difference "
-            f"{d['diff']:+.1f} [95 % CI {low:+.1f}, {high:+.1f}]: "
-            f"{d['verdict']}.")
+            f"- {info_title(r['group'])}: {r['label']} vs {ref['label']} "
+            f"({r['seeds']} and {ref['seeds']} seeds): PCKh@0.5 "
+            f"{r['PCK'][0]:.1f} vs {ref['PCK'][0]:.1f}, "
+            f"{_difference_words(d['PCK'])}; PCKh@0.1 "
+            f"{r['PCK@0.1'][0]:.1f} vs {ref['PCK@0.1'][0]:.1f}, "
+            f"{_difference_words(d['PCK@0.1'])}.")
+    if per_stack:
+        def vs_last(m):
+            d = m['vs_last']
+            low, high = d['ci95']
+            word = d['verdict'].split(' (')[0]
+            return f" ({d['diff']:+.1f} [{low:+.1f}, {high:+.1f}]: {word})"
+        parts = ', '.join(f"stack {i + 1} {m['PCK'][0]:.1f}" + (
+            vs_last(m) if 'vs_last' in m else '')
+            for i, m in enumerate(per_stack))
+        out.append(f'- Per stack (the paper model, PCKh@0.5, '
+                   f'{per_stack[0]["seeds"]} seeds; each earlier stack\'s '
+                   f'difference to the last [95 % CI]): {parts}.')
+    rows_c = (costs or {}).get('rows', {})
+    if len(rows_c) == 2:
+        once, each = rows_c['backward-once'], rows_c['backward-per-stack']
+        out.append(
+            f"- Backward cost (batch {costs['batch']}, median of "
+            f"{costs['repeat']} alternating steps): backward per stack "
+            f"{each['step_ms']:.0f} ms vs one backward "
+            f"{once['step_ms']:.0f} ms a step "
+            f"({each['step_ms'] / once['step_ms']:.2f}x), activation memory "
+            f"{each['activation_mib']:.1f} vs {once['activation_mib']:.1f} "
+            f"MiB ({each['activation_mib'] / once['activation_mib']:.2f}x).")
     return out
 
 
@@ -113,7 +154,7 @@ def info_title(group: str) -> str:
 def markdown(rows, per_stack, costs, info) -> List[str]:
     lines = ['# Ablations (tools/ablation.py)', '', *info['intro'], '',
              '## Answers (one sentence per comparison, by the rule above)',
-             '', *answers(rows), '']
+             '', *answers(rows, per_stack, costs), '']
     for g in GROUPS:
         group = [r for r in rows if r['group'] == g]
         if not group:
@@ -146,11 +187,14 @@ def markdown(rows, per_stack, costs, info) -> List[str]:
         lines.append('')
     if per_stack:
         lines += ['## Per-stack accuracy of the paper model (its Fig. 7 as '
-                  'numbers)', '', '| stack | PCKh@0.5 | PCKh@0.1 | AUC |',
-                  '|---|---|---|---|']
+                  'numbers)', '', '| stack | PCKh@0.5 | PCKh@0.1 | AUC | '
+                  'PCKh@0.5 vs the last stack [95 % CI] |',
+                  '|---|---|---|---|---|']
         for i, m in enumerate(per_stack):
+            vs = _difference_words(m['vs_last']) if 'vs_last' in m \
+                else 'the prediction'
             lines.append(f'| {i + 1} | {_pm(m["PCK"])} | '
-                         f'{_pm(m["PCK@0.1"])} | {_pm(m["AUC"])} |')
+                         f'{_pm(m["PCK@0.1"])} | {_pm(m["AUC"])} | {vs} |')
     return lines
 
 
@@ -178,10 +222,47 @@ def plot(rows: List[Dict], path: str) -> None:
     plt.close(fig)
 
 
+README_START = '<!-- ablation answers: written by tools/ablation.py --readme -->'
+README_END = '<!-- /ablation answers -->'
+
+
+def readme_block(text: str, path: str) -> tuple:
+    """(before, the answers, after) of ``text`` around the markers; one
+    error line naming ``path`` and the fix when they are missing."""
+    if text.count(README_START) != 1 or text.count(README_END) != 1:
+        raise ValueError(f'{path}: needs the lines {README_START!r} and '
+                         f'{README_END!r} once each around the ablation '
+                         'answers; add them or drop --readme')
+    before, rest = text.split(README_START)
+    block, after = rest.split(README_END)
+    return before, block, after
+
+
+def readme_lines(answers_: List[str], missing: List[str],
+                 report: str) -> List[str]:
+    """The README's ablation block: the report's answers, and the questions
+    it does not answer yet."""
+    lines = [f'From [{report}]({report}):', '', *answers_]
+    if missing:
+        lines += ['', 'Not answered yet (their runs are not in the report): '
+                  + '; '.join(missing) + '.']
+    return lines
+
+
+def write_readme(path: str, lines: List[str]) -> None:
+    """Replace the ablation block of README ``path`` with ``lines``."""
+    with open(path) as f:
+        before, _, after = readme_block(f.read(), path)
+    block = '\n'.join(lines)
+    with open(path, 'w') as f:
+        f.write(f'{before}{README_START}\n{block}\n{README_END}{after}')
+
+
 def write(out: str, rows, per_stack, costs, info) -> None:
     with open(osp.join(out, 'ablation.md'), 'w') as f:
         f.write('\n'.join(markdown(rows, per_stack, costs, info)) + '\n')
     with open(osp.join(out, 'ablation.json'), 'w') as f:
         json.dump(dict(info, rows=rows, per_stack=per_stack, costs=costs,
-                       flat_gain=FLAT_GAIN), f, indent=1)
+                       flat_gain=FLAT_GAIN,
+                       answers=answers(rows, per_stack, costs)), f, indent=1)
     plot(rows, osp.join(out, 'ablation.png'))
