@@ -239,7 +239,7 @@ def main():
         key = training_key(settings(n))
         rows.append(variant_row(n, [results[k] for k in sorted(results)
                                     if k[0] == key]))
-    compare(rows)
+    compare(rows, args.max_seeds)
     per_stack = None
     if 'per-stack' in names:
         key = training_key(settings('per-stack'))

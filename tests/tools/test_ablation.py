@@ -130,3 +130,28 @@ def test_flatness_and_the_seeds_a_close_call_gets():
     assert stats.needs_more_seeds([80, 82, 81], [79, 81, 80])
     assert not stats.needs_more_seeds([90, 91, 90], [80, 81, 80])
     assert not stats.needs_more_seeds([80] * 5, [79] * 5)
+
+
+def _row(name, pck, gain=0.5):
+    return dict(name=name, group='sup', label=name, last_quarter_gain=gain,
+                values={'PCK': pck, 'PCK@0.1': [20.0, 21.0, 22.0][:len(pck)]})
+
+
+def test_a_close_call_waits_for_its_extra_seeds():
+    ref = _row('sup-all', [90.0, 91.0, 89.0])
+    close, apart = _row('sup-last', [89.5, 90.5, 88.5]), \
+        _row('sup-last', [80.0, 81.0, 79.0])
+    late = _row('sup-last', [89.5, 90.5, 88.5], gain=3.0)
+    for row, said in ((close, 'within twice the seed spread on 3 and 3 '
+                       'seeds: no conclusion until 5'), (apart, 'lower'),
+                      (late, 'not converged (sup-last): no conclusion')):
+        report_lib.compare([ref, row], max_seeds=5)
+        assert row['vs_reference']['PCK']['verdict'] == said
+    # with its 5 seeds the same close call is judged by its interval
+    ref5 = _row('sup-all', [90.0, 91.0, 89.0, 90.0, 90.0])
+    close5 = _row('sup-last', [89.5, 90.5, 88.5, 89.5, 89.5])
+    for r in (ref5, close5):
+        r['values']['PCK@0.1'] = [20.0, 21.0, 22.0, 21.0, 21.0]
+    report_lib.compare([ref5, close5], max_seeds=5)
+    assert close5['vs_reference']['PCK']['verdict'].startswith(
+        'no difference shown')

@@ -11,8 +11,8 @@ import numpy as np
 
 from hg_plugin.evaluation.mpii_pckh_curve import REPORTED
 
-from .stats import (FLAT_GAIN, converged, last_quarter_gain, mean_std,
-                    verdict, welch_interval)
+from .stats import (FLAT_GAIN, MORE_SEEDS, converged, last_quarter_gain,
+                    mean_std, needs_more_seeds, verdict, welch_interval)
 from .variants import GROUPS, VARIANTS, is_reference, model_cost, settings
 
 matplotlib.use('Agg')
@@ -44,9 +44,11 @@ def variant_row(name: str, runs: List[Dict]) -> Dict:
         val=val, last_quarter_gain=last_quarter_gain(val) if val else None)
 
 
-def compare(rows: List[Dict]) -> None:
+def compare(rows: List[Dict], max_seeds: int = MORE_SEEDS) -> None:
     """Each row gains its difference to its group's reference (PCKh@0.5 and
-    PCKh@0.1, 95 % Welch intervals) and the verdict they support."""
+    PCKh@0.1, 95 % Welch intervals) and the verdict they support; a
+    comparison within twice its seed spread on fewer than ``max_seeds``
+    seeds (PCKh@0.5) waits for its extra seeds instead."""
     refs = {r['group']: r for r in rows if is_reference(r['name'])}
     for r in rows:
         ref = refs.get(r['group'])
@@ -54,12 +56,18 @@ def compare(rows: List[Dict]) -> None:
             continue
         gains = {x['label']: x['last_quarter_gain'] for x in (r, ref)
                  if x['last_quarter_gain'] is not None}
+        a, b = r['values']['PCK'], ref['values']['PCK']
+        pending = min(len(a), len(b)) < max_seeds and needs_more_seeds(a, b)
         r['vs_reference'] = {}
         for k in ('PCK', 'PCK@0.1'):
             interval = welch_interval(r['values'][k], ref['values'][k])
+            said = verdict(interval, gains)
+            if pending and not said.startswith('not converged'):
+                said = (f'within twice the seed spread on {len(a)} and '
+                        f'{len(b)} seeds: no conclusion until {max_seeds}')
             r['vs_reference'][k] = dict(
                 diff=interval[0], ci95=[interval[1], interval[2]],
-                verdict=verdict(interval, gains))
+                verdict=said)
 
 
 def per_stack_rows(runs: List[Dict], stacks: int) -> List[Dict]:
