@@ -5,6 +5,7 @@ are flat, with seeds, intervals and a report.
     python tools/ablation.py                      # the grid (hours, cached)
     python tools/ablation.py --variants sup,backward --seeds 0 1 2
     python tools/ablation.py --quick              # plumbing check, a minute
+    python tools/ablation.py --cached-only --readme README.md  # report so far
     python tools/ablation.py --data-root data/mpii --device cuda --iters 20000
 
 Every variant (``tools/_ablation/variants.py``) is a config trained with
@@ -26,13 +27,14 @@ import os.path as osp
 import platform
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from _ablation.cost import step_costs
 from _ablation.report import (answers, compare, metrics_of,
                               per_stack_rows, readme_block, readme_lines,
                               variant_row, write, write_readme)
-from _ablation.runs import train_and_evaluate
+from _ablation.runs import cached, train_and_evaluate
 from _ablation.stats import MORE_SEEDS, needs_more_seeds
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
                                 reference_of, settings, training_key,
@@ -86,6 +88,10 @@ def parse_args():
     p.add_argument('--quick', action='store_true',
                    help='one seed, 8 iterations, 64+16 images, a 64 px f=16 '
                    'reference: plumbing only')
+    p.add_argument('--cached-only', action='store_true',
+                   help='train nothing: report the finished runs (a grid '
+                   'still running, for instance); the rest is listed as '
+                   'not answered yet')
     p.add_argument('--readme', help='also write the report\'s answers into '
                    'this README, between its ablation-answers markers')
     p.add_argument('--force', action='store_true',
@@ -160,6 +166,23 @@ def seeds_to_add(names, seeds, results, max_seeds) -> dict:
     return extra
 
 
+def finished_runs(wanted, run, names, args) -> dict:
+    """``--cached-only``: the finished runs among ``wanted`` and the extra
+    seeds close calls get; nothing is trained."""
+    results = {}
+    extra_seeds = range(max(args.seeds) + 1, max(args.seeds) + 1 +
+                        max(0, args.max_seeds - len(args.seeds)))
+    for (key, _), s in wanted.items():
+        for sd in [*args.seeds, *extra_seeds]:
+            found = cached(key, s, sd, run, names)
+            if found is not None:
+                results[(key, sd)] = found
+    # a training with fewer finished seeds than asked for is left out
+    done = Counter(key for key, _ in results)
+    return {k: r for k, r in results.items()
+            if done[k[0]] >= len(args.seeds)}
+
+
 def measure_costs(run, names) -> dict:
     """Step time and activation memory of the backward question."""
     chosen = [n for n in ('backward-once', 'backward-per-stack')
@@ -222,31 +245,34 @@ def main():
         for sd in args.seeds:
             wanted.setdefault((training_key(settings(n)), sd), settings(n))
     start = time.time()
-    bar = tqdm(total=len(wanted), desc='ablation', unit='run')
-    results = run_grid(wanted, run, env, names, bar)
-    extra = seeds_to_add(names, args.seeds, results, args.max_seeds)
-    extra = {k: s for k, s in extra.items() if k not in results}
-    bar.total += len(extra)
-    bar.refresh()
-    results.update(run_grid(extra, run, env, names, bar))
-    bar.close()
+    if args.cached_only:
+        results = finished_runs(wanted, run, names, args)
+    else:
+        bar = tqdm(total=len(wanted), desc='ablation', unit='run')
+        results = run_grid(wanted, run, env, names, bar)
+        extra = seeds_to_add(names, args.seeds, results, args.max_seeds)
+        extra = {k: s for k, s in extra.items() if k not in results}
+        bar.total += len(extra)
+        bar.refresh()
+        results.update(run_grid(extra, run, env, names, bar))
+        bar.close()
     costs = measure_costs(run, names)
     wall = time.time() - start
     rows = []
     for n in names:
-        if n == 'per-stack':
-            continue
         key = training_key(settings(n))
-        rows.append(variant_row(n, [results[k] for k in sorted(results)
-                                    if k[0] == key]))
+        runs = [results[k] for k in sorted(results) if k[0] == key]
+        if n != 'per-stack' and runs:
+            rows.append(variant_row(n, runs))
     compare(rows, args.max_seeds)
     per_stack = None
-    if 'per-stack' in names:
-        key = training_key(settings('per-stack'))
+    key = training_key(settings('per-stack'))
+    if 'per-stack' in names and any(k[0] == key for k in results):
         per_stack = per_stack_rows([results[k] for k in sorted(results)
                                     if k[0] == key], settings('per-stack')[
                                         'stacks'])
-    missing = [g for g in GROUPS if not any(r['group'] == g for r in rows)]
+    missing = [g for g in GROUPS if not any(
+        r['group'] == g and 'vs_reference' in r for r in rows)]
     compute = sum(r['train_time'] + r.get('test_time', 0)
                   for r in results.values())
     info = dict(
@@ -274,8 +300,8 @@ def main():
             'schedule is *not converged* and supports no conclusion.', '',
             'Calibration (data, model, schedule: why each) and the questions: '
             'docs/ablation_questions.md.' + (
-                '' if not missing else ' Not in this report (not run in '
-                'this invocation): ' + ', '.join(
+                '' if not missing else ' Not answered in this report (their '
+                'runs not finished, or not asked for): ' + '; '.join(
                     TITLES[g] for g in missing) + '.')])
     os.makedirs(args.out, exist_ok=True)
     write(args.out, rows, per_stack, costs, info)

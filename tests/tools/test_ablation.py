@@ -74,6 +74,21 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     assert [p.stat().st_mtime_ns for p in trained] == stamps
     assert sorted((tmp_path / 'work' / 'runs').glob('*/train.json')) == \
         trained
+    # --cached-only reports what is finished and trains nothing: the
+    # supervision question (its last-stack run not trained) waits
+    so_far = subprocess.run(
+        [sys.executable, 'tools/ablation.py', '--quick', '--cached-only',
+         '--variants', 'sup,backward,per-stack', '--work-dir',
+         tmp_path / 'work', '--out', out], cwd=REPO, capture_output=True,
+        text=True, timeout=300)
+    assert so_far.returncode == 0, so_far.stderr[-2000:]
+    data = json.loads((out / 'ablation.json').read_text())
+    assert [row['name'] for row in data['rows']] == [
+        'sup-all', 'backward-once', 'backward-per-stack']
+    assert data['missing'][0].startswith('Paper: intermediate supervision')
+    assert [a.split(':')[0] for a in data['answers']][:1] == ['- Backward']
+    assert sorted(p.name for p in (tmp_path / 'work' / 'runs').glob(
+        '*')) == sorted(p.parent.name for p in trained)
 
 
 def test_readme_without_markers_is_one_line_before_any_run(tmp_path):

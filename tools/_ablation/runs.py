@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, Iterable
+from typing import Dict, Iterable, Optional
 
 from .variants import (VARIANTS, decoder_options, settings, training_key,
                        write_variant_config)
@@ -69,18 +69,29 @@ def tests_needed(key, stacks: int, names: Iterable[str]) -> Dict[str, list]:
     return tests
 
 
+def cached(key, s: Dict, seed: int, run: Dict,
+           names: Iterable[str] = tuple(VARIANTS)) -> Optional[Dict]:
+    """The finished run's result when it has every test ``names`` need."""
+    done = osp.join(run['work_dir'], 'runs', run_tag(key, run, seed),
+                    'result.json')
+    if not osp.isfile(done):
+        return None
+    with open(done) as f:
+        result = json.load(f)
+    tests = tests_needed(key, s['stacks'], names)
+    return result if set(tests) <= set(result['tests']) else None
+
+
 def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
                        names: Iterable[str] = tuple(VARIANTS)) -> Dict:
     """Train one (settings, seed) once; return its curve, timings and the
     test metrics (``tests``: test name -> metrics)."""
+    result = cached(key, s, seed, run, names)
+    if result is not None:
+        return result
     work = osp.join(run['work_dir'], 'runs', run_tag(key, run, seed))
     done = osp.join(work, 'result.json')
     tests = tests_needed(key, s['stacks'], names)
-    if osp.isfile(done):
-        with open(done) as f:
-            result = json.load(f)
-        if set(tests) <= set(result['tests']):
-            return result
     cfg = osp.join(work, 'config.py')
     ckpt = osp.join(work, f'iter_{run["iters"]}.pth')
     trained = osp.join(work, 'train.json')
