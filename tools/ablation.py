@@ -27,13 +27,12 @@ import os.path as osp
 import platform
 import sys
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from _ablation.cost import step_costs
 from _ablation.report import (answers, compare, metrics_of,
                               per_stack_rows, readme_block, readme_lines,
-                              variant_row, write, write_readme)
+                              test_of, variant_row, write, write_readme)
 from _ablation.runs import cached, train_and_evaluate
 from _ablation.stats import MORE_SEEDS, needs_more_seeds
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
@@ -166,21 +165,23 @@ def seeds_to_add(names, seeds, results, max_seeds) -> dict:
     return extra
 
 
-def finished_runs(wanted, run, names, args) -> dict:
-    """``--cached-only``: the finished runs among ``wanted`` and the extra
-    seeds close calls get; nothing is trained."""
-    results = {}
-    extra_seeds = range(max(args.seeds) + 1, max(args.seeds) + 1 +
-                        max(0, args.max_seeds - len(args.seeds)))
-    for (key, _), s in wanted.items():
-        for sd in [*args.seeds, *extra_seeds]:
-            found = cached(key, s, sd, run, names)
-            if found is not None:
-                results[(key, sd)] = found
-    # a training with fewer finished seeds than asked for is left out
-    done = Counter(key for key, _ in results)
-    return {k: r for k, r in results.items()
-            if done[k[0]] >= len(args.seeds)}
+def finished_runs(names, run, args):
+    """``--cached-only``: (the finished runs, the variants they answer):
+    a variant counts when at least ``--seeds``' number of its seeds (extra
+    seeds of close calls included) finished with the tests it needs;
+    nothing is trained."""
+    results, answered = {}, []
+    seeds = [*args.seeds, *range(max(args.seeds) + 1, max(args.seeds) + 1 +
+                                 max(0, args.max_seeds - len(args.seeds)))]
+    for n in names:
+        s = settings(n)
+        key = training_key(s)
+        found = {sd: cached(key, s, sd, run, [n]) for sd in seeds}
+        found = {sd: r for sd, r in found.items() if r is not None}
+        if len(found) >= len(args.seeds):
+            answered.append(n)
+            results.update({(key, sd): r for sd, r in found.items()})
+    return results, answered
 
 
 def measure_costs(run, names) -> dict:
@@ -246,7 +247,7 @@ def main():
             wanted.setdefault((training_key(settings(n)), sd), settings(n))
     start = time.time()
     if args.cached_only:
-        results = finished_runs(wanted, run, names, args)
+        results, names = finished_runs(names, run, args)
     else:
         bar = tqdm(total=len(wanted), desc='ablation', unit='run')
         results = run_grid(wanted, run, env, names, bar)
@@ -261,7 +262,8 @@ def main():
     rows = []
     for n in names:
         key = training_key(settings(n))
-        runs = [results[k] for k in sorted(results) if k[0] == key]
+        runs = [results[k] for k in sorted(results) if k[0] == key
+                and test_of(n) in results[k]['tests']]
         if n != 'per-stack' and runs:
             rows.append(variant_row(n, runs))
     compare(rows, args.max_seeds)

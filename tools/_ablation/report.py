@@ -21,10 +21,14 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 METRICS = ('PCK', 'PCKh@0.2', 'PCK@0.1', 'AUC')  # PCK: PCKh@0.5
 
 
+def test_of(name: str) -> str:
+    """The test (of its training's) that a variant's metrics come from."""
+    return 'dark' if settings(name)['codec'] == 'dark' else ''
+
+
 def metrics_of(result: Dict, name: str) -> Dict:
     """A variant's test metrics from its training's result."""
-    return result['tests']['dark' if settings(name)['codec'] == 'dark'
-                           else '']
+    return result['tests'][test_of(name)]
 
 
 def variant_row(name: str, runs: List[Dict]) -> Dict:
