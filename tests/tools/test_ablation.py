@@ -170,3 +170,24 @@ def test_a_close_call_waits_for_its_extra_seeds():
     report_lib.compare([ref5, close5], max_seeds=5)
     assert close5['vs_reference']['PCK']['verdict'].startswith(
         'no difference shown')
+
+
+def test_a_longer_schedule_is_its_own_training(tmp_path):
+    """res-64-long trains 4x --iters (the reference's MACs budget at 64 px);
+    the other variants' cache names do not change with it."""
+    from _ablation import runs, variants
+    run = dict(iters=2400, evals=8, batch=16, lr=2.5e-3, workers=0,
+               data_root=str(tmp_path), data_tag='medium-v5')
+    long_ = variants.settings('res-64-long')
+    assert variants.iterations(long_, run) == 9600
+    assert runs.run_tag(variants.training_key(variants.settings('sup-all')),
+                        run, 0) == \
+        '4_32_128_4_msra_all_2_medium-v5_it2400_b16_lr0.0025_seed0'
+    assert variants.training_key(long_) != variants.training_key(
+        variants.settings('res-64'))
+    cfg = tmp_path / 'long.py'
+    variants.write_variant_config(str(cfg), long_, run, 0)
+    from mmengine.config import Config
+    c = Config.fromfile(str(cfg))
+    assert (c.train_cfg.max_iters, c.train_cfg.val_interval) == (9600, 1200)
+    assert c.param_scheduler[1].T_max == 9600

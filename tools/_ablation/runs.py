@@ -13,8 +13,8 @@ import sys
 import time
 from typing import Dict, Iterable, Optional
 
-from .variants import (VARIANTS, decoder_options, settings, training_key,
-                       write_variant_config)
+from .variants import (VARIANTS, decoder_options, iterations, settings,
+                       training_key, write_variant_config)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -93,7 +93,7 @@ def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
     done = osp.join(work, 'result.json')
     tests = tests_needed(key, s['stacks'], names)
     cfg = osp.join(work, 'config.py')
-    ckpt = osp.join(work, f'iter_{run["iters"]}.pth')
+    ckpt = osp.join(work, f'iter_{iterations(s, run)}.pth')
     trained = osp.join(work, 'train.json')
     if not osp.isfile(trained):  # (again, if an earlier attempt broke off)
         shutil.rmtree(work, ignore_errors=True)

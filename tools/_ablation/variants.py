@@ -17,7 +17,7 @@ from hg_plugin.models.backbones import StackedHourglass
 from hg_plugin.pipelines import topdown_pipelines
 
 BASE = dict(stacks=4, width=32, size=128, stride=4, codec='msra', sup='all',
-            sigma=2)
+            sigma=2, schedule=1)  # schedule: times --iters
 # name: (group, label, changes to BASE). Widths of the stack variants keep
 # parameters (and with them MACs, both ~ stacks x f^2) about equal.
 VARIANTS = {
@@ -34,6 +34,8 @@ VARIANTS = {
     'res-64': ('res', '64 px in, equal iterations', dict(size=64)),
     'res-64-wide': ('res', '64 px in, f=64: equal MACs', dict(size=64,
                                                               width=64)),
+    'res-64-long': ('res', '64 px in, 4x iterations: equal MACs budget',
+                    dict(size=64, schedule=4)),
     'hm-4-msra': ('heatmap', '1/4 (32 px), MSRA', {}),
     'hm-4-dark': ('heatmap', '1/4 (32 px), DARK decoding', dict(codec='dark')),
     'hm-4-udp': ('heatmap', '1/4 (32 px), UDP', dict(codec='udp')),
@@ -65,8 +67,16 @@ def reference_of(name: str) -> Optional[str]:
 
 def training_key(s: Dict) -> Tuple:
     """Variants that differ only in decoding or evaluation share a run."""
-    return (s['stacks'], s['width'], s['size'], s['stride'],
-            'udp' if s['codec'] == 'udp' else 'msra', s['sup'], s['sigma'])
+    key = (s['stacks'], s['width'], s['size'], s['stride'],
+           'udp' if s['codec'] == 'udp' else 'msra', s['sup'], s['sigma'])
+    # (a longer schedule is marked only where it differs: earlier runs'
+    # cache names stay valid)
+    return key if s['schedule'] == 1 else key + (f'x{s["schedule"]}',)
+
+
+def iterations(s: Dict, run: Dict) -> int:
+    """The variant's training iterations: ``--iters`` times its schedule."""
+    return run['iters'] * s['schedule']
 
 
 def codec_of(s: Dict) -> Dict:
@@ -101,7 +111,7 @@ def write_variant_config(path: str, s: Dict, run: Dict, seed: int) -> None:
         model['head']['loss'] = dict(
             stack_weights=[0.0] * (s['stacks'] - 1) + [1.0])
     root = run['data_root'].rstrip('/') + '/'
-    iters = run['iters']
+    iters = iterations(s, run)
     val = max(1, iters // run['evals'])
     train, test = topdown_pipelines(codec, use_udp=s['codec'] == 'udp')
     loader = dict(num_workers=run['workers'],
