@@ -30,11 +30,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from _ablation.cost import step_costs
-from _ablation.report import (answers, compare, metrics_of,
-                              per_stack_rows, readme_block, readme_lines,
-                              test_of, variant_row, write, write_readme)
+from _ablation.report import (compare, metrics_of, per_stack_rows,
+                              readme_block, readme_lines, test_of,
+                              variant_row, write, write_readme)
 from _ablation.runs import cached, train_and_evaluate
-from _ablation.stats import MORE_SEEDS, needs_more_seeds
+from _ablation.stats import MORE_SEEDS, extra_seeds, needs_more_seeds
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
                                 is_reference, reference_of, settings,
                                 training_key, write_variant_config)
@@ -157,10 +157,9 @@ def seeds_to_add(names, seeds, results, max_seeds) -> dict:
             continue
         pck = {m: [metrics_of(results[(training_key(settings(m)), sd)], m)[
             'PCK'] for sd in seeds] for m in (n, ref)}
-        if needs_more_seeds(pck[n], pck[ref]):
+        if needs_more_seeds(pck[n], pck[ref], max_seeds):
             for m in (n, ref):
-                for sd in range(max(seeds) + 1,
-                                max(seeds) + 1 + max_seeds - len(seeds)):
+                for sd in extra_seeds(seeds, max_seeds):
                     extra[(training_key(settings(m)), sd)] = settings(m)
     return extra
 
@@ -188,8 +187,7 @@ def finished_runs(names, run, args):
     seeds of close calls included) finished with the tests it needs;
     nothing is trained."""
     results, answered = {}, []
-    seeds = [*args.seeds, *range(max(args.seeds) + 1, max(args.seeds) + 1 +
-                                 max(0, args.max_seeds - len(args.seeds)))]
+    seeds = [*args.seeds, *extra_seeds(args.seeds, args.max_seeds)]
     for n in names:
         s = settings(n)
         key = training_key(s)
@@ -325,11 +323,11 @@ def main():
                 'runs not finished, or not asked for): ' + '; '.join(
                     missing) + '.')])
     os.makedirs(args.out, exist_ok=True)
-    write(args.out, rows, per_stack, costs, info)
+    said = write(args.out, rows, per_stack, costs, info)
     record_outputs(outputs, TOOL)
     if args.readme:
         write_readme(args.readme, readme_lines(
-            answers(rows, per_stack, costs), info['missing'],
+            said, missing,
             osp.relpath(osp.join(args.out, 'ablation.md'),
                         osp.dirname(osp.abspath(args.readme)))))
     print(f'wrote {args.out}/ablation.md, .json and .png '

@@ -61,7 +61,7 @@ def compare(rows: List[Dict], max_seeds: int = MORE_SEEDS) -> None:
         gains = {x['label']: x['last_quarter_gain'] for x in (r, ref)
                  if x['last_quarter_gain'] is not None}
         a, b = r['values']['PCK'], ref['values']['PCK']
-        pending = min(len(a), len(b)) < max_seeds and needs_more_seeds(a, b)
+        pending = needs_more_seeds(a, b, max_seeds)
         r['vs_reference'] = {}
         for k in ('PCK', 'PCK@0.1'):
             interval = welch_interval(r['values'][k], ref['values'][k])
@@ -99,18 +99,17 @@ def _pm(v) -> str:
     return f'{v[0]:.1f} +- {v[1]:.1f}'
 
 
+def _interval(d: Dict, label: str = '95 % CI ', short: bool = False) -> str:
+    """A difference ``d`` as text: ``+1.2 [95 % CI -0.3, +2.7]: verdict``
+    (``short``: the verdict without its parenthesis)."""
+    low, high = d['ci95']
+    said = d['verdict'].split(' (')[0] if short else d['verdict']
+    return f"{d['diff']:+.1f} [{label}{low:+.1f}, {high:+.1f}]: {said}"
+
+
 def _difference(r: Dict, k: str) -> str:
     d = r.get('vs_reference', {}).get(k)
-    if not d:
-        return 'reference'
-    low, high = d['ci95']
-    return f'{d["diff"]:+.1f} [{low:+.1f}, {high:+.1f}]: {d["verdict"]}'
-
-
-def _difference_words(d: Dict) -> str:
-    low, high = d['ci95']
-    return (f"{d['diff']:+.1f} [95 % CI {low:+.1f}, {high:+.1f}]: "
-            f"{d['verdict']}")
+    return _interval(d, label='') if d else 'reference'
 
 
 def answers(rows: List[Dict], per_stack=None, costs=None) -> List[str]:
@@ -128,18 +127,13 @@ def answers(rows: List[Dict], per_stack=None, costs=None) -> List[str]:
             f"- {info_title(r['group'])}: {r['label']} vs {ref['label']} "
             f"({r['seeds']} and {ref['seeds']} seeds): PCKh@0.5 "
             f"{r['PCK'][0]:.1f} vs {ref['PCK'][0]:.1f}, "
-            f"{_difference_words(d['PCK'])}; PCKh@0.1 "
+            f"{_interval(d['PCK'])}; PCKh@0.1 "
             f"{r['PCK@0.1'][0]:.1f} vs {ref['PCK@0.1'][0]:.1f}, "
-            f"{_difference_words(d['PCK@0.1'])}.")
+            f"{_interval(d['PCK@0.1'])}.")
     if per_stack:
-        def vs_last(m):
-            d = m['vs_last']
-            low, high = d['ci95']
-            word = d['verdict'].split(' (')[0]
-            return f" ({d['diff']:+.1f} [{low:+.1f}, {high:+.1f}]: {word})"
         parts = ', '.join(f"stack {i + 1} {m['PCK'][0]:.1f}" + (
-            vs_last(m) if 'vs_last' in m else '')
-            for i, m in enumerate(per_stack))
+            f" ({_interval(m['vs_last'], label='', short=True)})"
+            if 'vs_last' in m else '') for i, m in enumerate(per_stack))
         out.append(f'- Per stack (the paper model, PCKh@0.5, '
                    f'{per_stack[0]["seeds"]} seeds; each earlier stack\'s '
                    f'difference to the last [95 % CI]): {parts}.')
@@ -163,10 +157,10 @@ def info_title(group: str) -> str:
             'heatmap': 'Heatmaps'}.get(group, group)
 
 
-def markdown(rows, per_stack, costs, info) -> List[str]:
+def markdown(rows, per_stack, costs, info, said: List[str]) -> List[str]:
     lines = ['# Ablations (tools/ablation.py)', '', *info['intro'], '',
              '## Answers (one sentence per comparison, by the rule above)',
-             '', *answers(rows, per_stack, costs), '']
+             '', *said, '']
     for g in GROUPS:
         group = [r for r in rows if r['group'] == g]
         if not group:
@@ -203,7 +197,7 @@ def markdown(rows, per_stack, costs, info) -> List[str]:
                   'PCKh@0.5 vs the last stack [95 % CI] |',
                   '|---|---|---|---|---|']
         for i, m in enumerate(per_stack):
-            vs = _difference_words(m['vs_last']) if 'vs_last' in m \
+            vs = _interval(m['vs_last']) if 'vs_last' in m \
                 else 'the prediction'
             lines.append(f'| {i + 1} | {_pm(m["PCK"])} | '
                          f'{_pm(m["PCK@0.1"])} | {_pm(m["AUC"])} | {vs} |')
@@ -270,11 +264,14 @@ def write_readme(path: str, lines: List[str]) -> None:
         f.write(f'{before}{README_START}\n{block}\n{README_END}{after}')
 
 
-def write(out: str, rows, per_stack, costs, info) -> None:
+def write(out: str, rows, per_stack, costs, info) -> List[str]:
+    """Write the report; return its answers (for the README)."""
+    said = answers(rows, per_stack, costs)
     with open(osp.join(out, 'ablation.md'), 'w') as f:
-        f.write('\n'.join(markdown(rows, per_stack, costs, info)) + '\n')
+        f.write('\n'.join(markdown(rows, per_stack, costs, info, said)) +
+                '\n')
     with open(osp.join(out, 'ablation.json'), 'w') as f:
         json.dump(dict(info, rows=rows, per_stack=per_stack, costs=costs,
-                       flat_gain=FLAT_GAIN,
-                       answers=answers(rows, per_stack, costs)), f, indent=1)
+                       flat_gain=FLAT_GAIN, answers=said), f, indent=1)
     plot(rows, osp.join(out, 'ablation.png'))
+    return said

@@ -58,13 +58,20 @@ def converged(gain: float) -> bool:
     return gain < FLAT_GAIN
 
 
-def needs_more_seeds(a: Sequence[float], b: Sequence[float]) -> bool:
+def needs_more_seeds(a: Sequence[float], b: Sequence[float],
+                     max_seeds: int = MORE_SEEDS) -> bool:
     """A difference within twice the larger seed spread, on fewer than
-    :data:`MORE_SEEDS` seeds."""
-    if min(len(a), len(b)) >= MORE_SEEDS:
+    ``max_seeds`` seeds."""
+    if min(len(a), len(b)) >= max_seeds:
         return False
     spread = max(mean_std(a)[1], mean_std(b)[1])
     return abs(np.mean(a) - np.mean(b)) <= 2 * spread
+
+
+def extra_seeds(seeds: Sequence[int], max_seeds: int) -> range:
+    """The seeds a close call adds to ``seeds`` to have ``max_seeds``."""
+    return range(max(seeds) + 1,
+                 max(seeds) + 1 + max(0, max_seeds - len(seeds)))
 
 
 def verdict(interval, gains: Dict[str, float]) -> str:
