@@ -191,3 +191,37 @@ def test_a_longer_schedule_is_its_own_training(tmp_path):
     c = Config.fromfile(str(cfg))
     assert (c.train_cfg.max_iters, c.train_cfg.val_interval) == (9600, 1200)
     assert c.param_scheduler[1].T_max == 9600
+
+
+def test_a_later_invocation_adds_tests_and_keeps_the_earlier_ones(
+        tmp_path, monkeypatch):
+    """A finished training asked for by another variant (the reference's
+    5-seed close calls, then the per-stack table) runs only the tests it
+    lacks; the earlier ones stay in result.json with their time."""
+    from _ablation import runs, variants
+    run = dict(iters=2400, evals=8, batch=16, lr=2.5e-3, workers=0,
+               data_root=str(tmp_path), data_tag='medium-v5',
+               work_dir=str(tmp_path))
+    s = variants.settings('sup-all')
+    key = variants.training_key(s)
+    work = tmp_path / 'runs' / runs.run_tag(key, run, 3)
+    work.mkdir(parents=True)
+    (work / 'train.json').write_text(json.dumps(
+        dict(train_time=1000.0, val_curve=[[2400, 90.0]])))
+    earlier = {'': {'PCK': 90.0}, 'dark': {'PCK': 90.1}}
+    (work / 'result.json').write_text(json.dumps(
+        dict(train_time=1000.0, val_curve=[[2400, 90.0]], tests=earlier,
+             test_time=30.0)))
+    called = []
+    monkeypatch.setattr(runs, '_call', lambda cmd, log, env: called.append(
+        cmd[cmd.index('--work-dir') + 1]))
+    monkeypatch.setattr(runs, '_test_metrics', lambda out: {'PCK': 70.0})
+    result = runs.train_and_evaluate(key, s, 3, run, {}, ['per-stack'])
+    assert sorted(p.rsplit('_', 1)[-1] for p in called) == [
+        'stack0', 'stack1', 'stack2']
+    assert result['tests']['dark'] == {'PCK': 90.1}  # kept, not rerun
+    assert set(result['tests']) == {'', 'dark', 'stack0', 'stack1',
+                                    'stack2'}
+    assert result['test_time'] >= 30.0
+    assert json.loads((work / 'result.json').read_text()) == result
+    assert runs.cached(key, s, 3, run, ['per-stack', 'hm-4-dark']) == result

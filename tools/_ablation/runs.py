@@ -107,14 +107,21 @@ def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
                            val_curve=_val_curve(work)), f)
     with open(trained) as f:
         result = dict(json.load(f), tests={})
+    if osp.isfile(done):  # tests of earlier invocations are kept, not rerun
+        with open(done) as f:
+            earlier = json.load(f)
+        result.update(tests=earlier['tests'],
+                      test_time=earlier.get('test_time', 0))
     start = time.time()
     for name, opts in tests.items():
+        if name in result['tests']:
+            continue
         out = osp.join(work, f'test_{name or "default"}')
         _call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', out,
                *(['--cfg-options', *opts] if opts else [])],
               osp.join(work, f'test_{name or "default"}.out'), env)
         result['tests'][name] = _test_metrics(out)
-    result['test_time'] = time.time() - start
+    result['test_time'] = result.get('test_time', 0) + time.time() - start
     with open(done, 'w') as f:
         json.dump(result, f)
     return result
