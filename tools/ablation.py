@@ -33,7 +33,7 @@ from _ablation.cost import step_costs
 from _ablation.report import (compare, metrics_of, per_stack_rows,
                               readme_block, readme_lines, test_of,
                               variant_row, write, write_readme)
-from _ablation.runs import cached, tests_needed, train_and_evaluate
+from _ablation.runs import cached, has_tests, train_and_evaluate
 from _ablation.stats import MORE_SEEDS, extra_seeds, needs_more_seeds
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
                                 is_reference, reference_of, settings,
@@ -287,9 +287,8 @@ def main():
     key = training_key(settings('per-stack'))
     stacks = settings('per-stack')['stacks']
     # the reference's seeds that other variants added may lack these tests
-    needed = set(tests_needed(key, stacks, ['per-stack']))
-    tested = [results[k] for k in sorted(results)
-              if k[0] == key and needed <= set(results[k]['tests'])]
+    tested = [results[k] for k in sorted(results) if k[0] == key
+              and has_tests(results[k], key, stacks, ['per-stack'])]
     if 'per-stack' in names and tested:
         per_stack = per_stack_rows(tested, stacks)
     missing = unanswered(asked, rows)

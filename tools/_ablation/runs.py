@@ -78,8 +78,12 @@ def cached(key, s: Dict, seed: int, run: Dict,
         return None
     with open(done) as f:
         result = json.load(f)
-    tests = tests_needed(key, s['stacks'], names)
-    return result if set(tests) <= set(result['tests']) else None
+    return result if has_tests(result, key, s['stacks'], names) else None
+
+
+def has_tests(result: Dict, key, stacks: int, names: Iterable[str]) -> bool:
+    """Whether a finished run has every test ``names`` need."""
+    return set(tests_needed(key, stacks, names)) <= set(result['tests'])
 
 
 def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
