@@ -67,17 +67,18 @@ def jobs_for(args):
     common = dict(device=args.device, batch=args.batch, warmup=args.warmup,
                   repeat=args.repeat, train_batch=args.train_batch)
     cuda = args.device == 'cuda'
+    infer = not args.train_only
     jobs = []
     for m in args.models:
         for v in args.model_variants:
-            jobs.append(dict(common, model=m, variant=v, infer=True,
+            jobs.append(dict(common, model=m, variant=v, infer=infer,
                              train=True, macs=v == 'plain'))
     hg = args.variants_model
     if hg in args.models:
         for v in args.variants:
             if VARIANTS[v].get('cuda_only') and not cuda:
                 continue
-            jobs.append(dict(common, model=hg, variant=v, infer=True,
+            jobs.append(dict(common, model=hg, variant=v, infer=infer,
                              train=True, macs=False))
         if args.memory_batch > 0:  # the memory study
             jobs += [dict(common, model=hg, variant=v, infer=False,
@@ -115,6 +116,9 @@ def parse_args(argv=None):
     p.add_argument('--memory-batch', type=int, default=16,
                    help='batch of the checkpointing memory study (0: skip)')
     p.add_argument('--memory-repeat', type=int, default=2)
+    p.add_argument('--train-only', action='store_true',
+                   help='measure training alone (a compiled model compiles '
+                   'once more for each inference batch size)')
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--repeat', type=int, default=3)
     p.add_argument('--timeout', type=int, default=1200,

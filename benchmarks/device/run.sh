@@ -32,17 +32,20 @@ $PY -c 'import mmpose.models, hg_plugin' || exit 1
 COMMON="--device $DEVICE --batch $B --train-batch $B --warmup $WARMUP \
   --repeat $REPEAT --memory-batch 0 --timeout $TIMEOUT --out-dir $OUT_DIR"
 bench() { $PY tools/benchmark.py $COMMON "$@"; }
-# 1. the compiled rows (torch.compile: minutes of compilation each), which
-#    no device session has measured yet: hg8's fast preset and compile
-#    options, then HG52's fast preset at the same settings
-bench --models $HG --variants-model $HG --model-variants fast \
-  --variants compile $([ -z "${DRY:-}" ] && echo compile-amp) --data-samples 0
-[ -z "${DRY:-}" ] && bench --append --models hourglass52-mpii \
+# 1. the issue's question first: hg8 and MMPose's HG52 trained with the
+#    fast preset (channels-last, bf16, torch.compile: a minute or more of
+#    compilation each), training alone (each inference batch size would be
+#    one more compilation); then both at equal plain / cl-amp settings
+bench --train-only --models $HG $([ -z "${DRY:-}" ] && echo hourglass52-mpii) \
   --model-variants fast --variants --data-samples 0
-# 2. hg8 and MMPose's HG52 at equal settings, and hg8's other options
 bench --append --models $HG $([ -z "${DRY:-}" ] && echo hourglass52-mpii) \
-  --variants-model $HG --model-variants plain cl-amp --data-samples 0 \
-  --variants nchw reference-layout \
+  --model-variants plain cl-amp --variants --data-samples 0
+# 2. hg8's compile options on their own (training), then its other options
+bench --append --train-only --models $HG --variants-model $HG \
+  --model-variants --variants compile \
+  $([ -z "${DRY:-}" ] && echo compile-amp) --data-samples 0
+bench --append --models $HG --variants-model $HG --model-variants \
+  --data-samples 0 --variants nchw reference-layout \
   $([ "$DEVICE" = cuda ] && echo amp-fp16 cuda-graph) fold-bn-amp
 # 3. where the time goes, hg8 vs HG52 (channels-last + AMP)
 [ -z "${DRY:-}" ] && $PY tools/benchmark.py --device $DEVICE --profile \

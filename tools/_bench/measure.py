@@ -171,8 +171,12 @@ def measure_training(job, s, cfg, model, device, sync, amp_dtype):
     torch.manual_seed(1)  # same batch whatever ran before
     data = fake_batch(cfg, job['train_batch'], device)
     step = lambda: model.train_step(data, wrapper)  # noqa: E731
-    for _ in range(job['warmup']):  # grads and optimizer state exist now
+    first = time.perf_counter()
+    for i in range(job['warmup']):  # grads and optimizer state exist now
         step()
+        if i == 0:  # torch.compile's compilation is in the first step
+            sync()
+            first = time.perf_counter() - first
     sync()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -182,6 +186,7 @@ def measure_training(job, s, cfg, model, device, sync, amp_dtype):
     t = timed(step, 0, job['repeat'], sync)
     return dict(train_img_s=job['train_batch'] / t,
                 train_batch=job['train_batch'],
+                first_step_s=first if job['warmup'] else None,
                 peak_mem_mib=(torch.cuda.max_memory_allocated() / 2**20
                               if cuda else
                               (rss_kib('VmHWM') - job['_base_rss']) / 1024))
