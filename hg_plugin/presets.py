@@ -4,11 +4,15 @@ fast on a device, with the same math (see docs in README "Speed").
 ``fast`` = channels-last memory format (``StackedHourglass``:
 ``channels_last=True``, its default; other backbones: ``ChannelsLastHook``)
 + mixed precision in the device's dtype (``DeviceAmpOptimWrapper`` with
-``dtype='auto'``, autocast in val/test) + ``torch.compile`` of the network
-(``CompileNetworkHook``) -- each only where it pays, as measured by
-``tools/benchmark.py``: on a CPU without AMX, bf16 autocast and compile
-made an hg8 training step slower (4.75 s and 3.94 s vs 3.38 s, batch 4,
-2 cores), so there the preset is channels-last alone.
+``dtype='auto'``, autocast in val/test) -- each only where it pays, as
+measured by ``tools/benchmark.py``: on a CPU without AMX, bf16 autocast
+made an hg8 training step slower (4.75 s vs 3.38 s, batch 4, 2 cores), so
+there the preset is channels-last alone. ``torch.compile``
+(``CompileNetworkHook``, ``--compile``) is not part of it: it made training
+slower on both devices measured - on an H200 at batch 64 with channels-last
+and fp16, hg8 217 vs 266 img/s and HG52 530 vs 763 img/s, after 250 s / 50 s
+of compilation (benchmarks/cuda/h200); on the 2-core CPU 3.94 s vs 3.38 s a
+step.
 """
 from typing import Dict, List, Optional
 
@@ -22,11 +26,10 @@ PRESETS = ('fast',)
 def fast_settings(device: str) -> Dict[str, object]:
     """What ``fast`` turns on for ``device`` ('cuda' or 'cpu')."""
     if device == 'cuda':
-        return dict(channels_last=True, amp=amp_dtype_for('cuda'),
-                    compile=True)
+        return dict(channels_last=True, amp=amp_dtype_for('cuda'))
     amx = getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)()
     return dict(channels_last=True,
-                amp=amp_dtype_for('cpu') if amx else None, compile=False)
+                amp=amp_dtype_for('cpu') if amx else None)
 
 
 def apply_preset(cfg, name: str, device: Optional[str] = None,
@@ -59,12 +62,7 @@ def apply_preset(cfg, name: str, device: Optional[str] = None,
     else:
         said.append('no mixed precision (slower than fp32 on a CPU '
                     'without AMX)')
-    if s['compile'] and cfg.model.get('type') != \
-            'StagewiseTopdownPoseEstimator' and 'CompileNetworkHook' \
-            not in types:
-        hooks.append(dict(type='CompileNetworkHook'))
-        said.append('torch.compile of the network')
-    elif not s['compile']:
-        said.append('no torch.compile (does not pay on the CPU)')
+    said.append('no torch.compile (measured slower on a GPU and on the CPU;'
+                ' --compile turns it on)')
     cfg.custom_hooks = hooks
     return said

@@ -18,19 +18,22 @@ def hook_types(cfg):
     return [h['type'] for h in cfg.custom_hooks]
 
 
-def test_fast_on_cuda_is_amp_compile_channels_last():
+def test_fast_on_cuda_is_amp_channels_last_without_compile():
     cfg = Config.fromfile(config_path('hg8_mpii_256.py'))
+    hooks = hook_types(cfg)
     said = apply_preset(cfg, 'fast', device='cuda')
     assert cfg.model.backbone.channels_last is True
     assert cfg.optim_wrapper.type == 'DeviceAmpOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'float16'  # faster on an H100
     assert cfg.val_cfg.fp16 and cfg.test_cfg.fp16
-    assert hook_types(cfg).count('CompileNetworkHook') == 1
-    assert 'ChannelsLastHook' not in hook_types(cfg)  # the backbone does it
-    assert len(said) == 3
-    # applying it twice adds nothing
+    # torch.compile trained slower on an H200 (benchmarks/cuda/h200); the
+    # backbone makes itself channels-last: no hook added
+    assert hook_types(cfg) == hooks
+    assert said[-1].startswith('no torch.compile')
+    # applying it twice changes nothing
+    dumped = cfg.pretty_text
     apply_preset(cfg, 'fast', device='cuda')
-    assert hook_types(cfg).count('CompileNetworkHook') == 1
+    assert cfg.pretty_text == dumped
 
 
 @pytest.mark.parametrize('device, dtype', [('cuda', 'float16'),

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 OUT_DIR=${1:-benchmarks/cuda}
 mkdir -p "$OUT_DIR"
 export PYTHONUNBUFFERED=1 NO_ALBUMENTATIONS_UPDATE=1  # no network there
-[ -d .device_site ] && export PYTHONPATH=$PWD/.device_site
+[ -d .device_site ] && export PYTHONPATH=$PWD/.device_site:$PWD  # tools/_cli imports hg_plugin
 PY=${PY:-python3}
 DEVICE=${DEVICE:-cuda}
 if [ -n "${DRY:-}" ]; then

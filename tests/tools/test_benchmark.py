@@ -1,8 +1,9 @@
 """tools/benchmark.py and tools/compare_training.py run end to end (tiny
 settings; the measured numbers themselves are reported, not asserted)."""
 import csv
+import sys
 
-from tests.conftest import sample_dir
+from tests.conftest import REPO, sample_dir
 from tests.tools.test_train_test_resume import run
 
 
@@ -36,6 +37,32 @@ def test_benchmark_reports_ours_and_the_zoo(tmp_path):
     assert 'samples/s per worker process' in report
     data = next(row for row in every if row['model'] == 'data')
     assert float(data['samples_s']) > 0
+
+
+def test_train_only_rows_and_the_comparison_with_hg52():
+    """--train-only (the compiled GPU rows: one compilation each) measures
+    no inference; the summary compares hg8 with HG52 per shared setting."""
+    sys.path.insert(0, str(REPO / 'tools'))
+    import benchmark
+    from _bench.report import Results, summary
+    args = benchmark.parse_args([
+        '--models', 'hg1', '--variants-model', 'hg1', '--model-variants',
+        'fast', '--variants', 'compile', '--train-only', '--memory-batch',
+        '0', '--data-samples', '0'])
+    assert [(j['variant'], j['infer'], j['train'])
+            for j in benchmark.jobs_for(args)] == [('fast', False, True),
+                                                    ('compile', False, True)]
+    rows = [dict(model='hg8', variant='fast', train_img_s=200.0,
+                 peak_mem_mib=2048.0, first_step_s=250.0,
+                 settings=dict(channels_last=True, amp='float16')),
+            dict(model='hourglass52-mpii', variant='fast', train_img_s=500.0,
+                 peak_mem_mib=1024.0, first_step_s=50.0)]
+    text = '\n'.join(summary(Results(rows), 'hg8'))
+    assert ("at `fast` (channels_last, amp=float16): hg8 trains at 200 "
+            "img/s vs 500, 0.40x of HG52's throughput") in text
+    assert 'peak training memory 2.0 GiB vs 1.0 GiB' in text
+    assert 'first step (compilation included) 250 s vs 50 s' in text
+    assert 'latency' not in text and 'cl-amp' not in text  # not measured
 
 
 def test_compare_training_writes_curves(tmp_path):

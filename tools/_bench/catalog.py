@@ -73,8 +73,7 @@ def settings(variant, device):
     s = dict(VARIANTS[variant])
     if s.pop('preset', None):
         fast = fast_settings(device)
-        s.update(channels_last=fast['channels_last'], amp=fast['amp'],
-                 compile=fast['compile'])
+        s.update(channels_last=fast['channels_last'], amp=fast['amp'])
     if s.get('amp') == 'auto':
         s['amp'] = amp_dtype_for(device)
     return s

@@ -56,7 +56,7 @@ class Results:
 
 CSV_KEYS = ['model', 'variant', 'study', 'input', 'params_m', 'gmacs',
             'latency_ms', 'infer_img_s', 'train_batch', 'train_img_s',
-            'peak_mem_mib', 'samples_s', 'accuracy_metric', 'accuracy',
+            'first_step_s', 'peak_mem_mib', 'samples_s', 'accuracy_metric', 'accuracy',
             'accuracy_source', 'settings', 'error']
 
 
