@@ -3,7 +3,7 @@
 # Python dependencies) copied from .venv, for a GPU machine whose image has
 # torch, torchvision, numpy, opencv, scipy, matplotlib, onnx(runtime) but
 # no OpenMMLab packages and no package index. Compiled parts stay behind
-# (see sitecustomize.py). Used by benchmarks/device/run.sh only.
+# (see sitecustomize.py). Used by benchmarks/device/run.sh and ablation.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SP=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
@@ -25,5 +25,9 @@ mkdir -p "$OUT/mmpose/.mim" && cp "$SP/mmpose/.mim/model-index.yml" "$OUT/mmpose
   mkdir -p "$OUT/mmpose/.mim/$(dirname "$f")"
   cp "$SP/mmpose/.mim/$f" "$OUT/mmpose/.mim/$f"
 done
+# MMPose's own train/test scripts, which the ablation grid's trainings run
+mkdir -p "$OUT/mmpose/.mim/tools"
+cp "$SP/mmpose/.mim/tools/train.py" "$SP/mmpose/.mim/tools/test.py" \
+   "$OUT/mmpose/.mim/tools/"
 cp benchmarks/device/sitecustomize.py "$OUT/"
 du -sh "$OUT"

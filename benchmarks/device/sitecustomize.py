@@ -13,7 +13,9 @@ import importlib.machinery
 import sys
 import types
 
-STUBBED = ('mmcv._ext', 'mmcv.ops', 'xtcocotools', 'pycocotools', 'shapely')
+# not mmcv._ext: mmengine's mmcv_full_available() looks for it, and where it
+# answers, revert_sync_batchnorm takes mmcv.ops.SyncBatchNorm for a class
+STUBBED = ('mmcv.ops', 'xtcocotools', 'pycocotools', 'shapely')
 
 
 class _Missing:
