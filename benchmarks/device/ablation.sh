@@ -17,10 +17,7 @@ cd "$(dirname "$0")/../.."
 OUT_DIR=${1:?usage: ablation.sh OUT_DIR [SECONDS]}
 LIMIT=${2:-480}
 mkdir -p "$OUT_DIR"
-export PYTHONUNBUFFERED=1 NO_ALBUMENTATIONS_UPDATE=1  # no network there
-[ -d .device_site ] && export PYTHONPATH=$PWD/.device_site:$PWD
-PY=${PY:-python3}
-DEVICE=${DEVICE:-cuda}
+source benchmarks/device/env.sh
 WORK=${WORK:-/tmp/ablation_$DEVICE}
 ARGS="--device $DEVICE --work-dir $WORK --jobs ${JOBS:-4} ${QUICK:+--quick}"
 { [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total \
@@ -29,5 +26,6 @@ ARGS="--device $DEVICE --work-dir $WORK --jobs ${JOBS:-4} ${QUICK:+--quick}"
 timeout "$LIMIT" $PY tools/ablation.py $ARGS --out "$WORK/report" --force
 echo "grid: exit $? after ${SECONDS} s"
 $PY tools/ablation.py $ARGS --cached-only --out "$OUT_DIR" --force
-(cd "$WORK" && find runs -name result.json | tar czf "$OUT_DIR/runs.tgz" -T -)
+(cd "$WORK" && find runs -name result.json 2>/dev/null |
+  tar czf "$OUT_DIR/runs.tgz" -T -)  # (timeout stops the trainings too)
 tail -n 30 "$OUT_DIR/ablation.md"

@@ -13,10 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT_DIR=${1:-benchmarks/cuda}
 mkdir -p "$OUT_DIR"
-export PYTHONUNBUFFERED=1 NO_ALBUMENTATIONS_UPDATE=1  # no network there
-[ -d .device_site ] && export PYTHONPATH=$PWD/.device_site:$PWD  # tools/_cli imports hg_plugin
-PY=${PY:-python3}
-DEVICE=${DEVICE:-cuda}
+source benchmarks/device/env.sh
 if [ -n "${DRY:-}" ]; then
   HG=hg1 B=1 WARMUP=0 REPEAT=1 TIMEOUT=900 SAMPLES=4
 else
