@@ -56,8 +56,8 @@ class Results:
 
 CSV_KEYS = ['model', 'variant', 'study', 'input', 'params_m', 'gmacs',
             'latency_ms', 'infer_img_s', 'train_batch', 'train_img_s',
-            'first_step_s', 'peak_mem_mib', 'samples_s', 'accuracy_metric', 'accuracy',
-            'accuracy_source', 'settings', 'error']
+            'first_step_s', 'peak_mem_mib', 'samples_s', 'accuracy_metric',
+            'accuracy', 'accuracy_source', 'settings', 'error']
 
 
 def write_data_files(results, args, accuracy) -> None:
