@@ -49,9 +49,9 @@ def test_train_only_rows_and_the_comparison_with_hg52():
         '--models', 'hg1', '--variants-model', 'hg1', '--model-variants',
         'fast', '--variants', 'compile', '--train-only', '--memory-batch',
         '0', '--data-samples', '0'])
-    assert [(j['variant'], j['infer'], j['train'])
-            for j in benchmark.jobs_for(args)] == [('fast', False, True),
-                                                    ('compile', False, True)]
+    jobs = benchmark.jobs_for(args)
+    assert [(j['variant'], j['infer'], j['train']) for j in jobs] == [
+        ('fast', False, True), ('compile', False, True)]
     rows = [dict(model='hg8', variant='fast', train_img_s=200.0,
                  peak_mem_mib=2048.0, first_step_s=250.0,
                  settings=dict(channels_last=True, amp='float16')),
