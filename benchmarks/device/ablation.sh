@@ -23,9 +23,9 @@ ARGS="--device $DEVICE --work-dir $WORK --jobs ${JOBS:-4} ${QUICK:+--quick}"
 { [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total \
     --format=csv,noheader; nproc; } > "$OUT_DIR/env.txt"
 # the grid, cut at LIMIT seconds (the cached runs survive the cut)
-timeout "$LIMIT" $PY tools/ablation.py $ARGS --out "$WORK/report" --force
+timeout "$LIMIT" $PY tools/ablation.py $ARGS --out "$WORK/report"
 echo "grid: exit $? after ${SECONDS} s"
-$PY tools/ablation.py $ARGS --cached-only --out "$OUT_DIR" --force
+$PY tools/ablation.py $ARGS --cached-only --out "$OUT_DIR"
 (cd "$WORK" && find runs -name result.json 2>/dev/null |
   tar czf "$OUT_DIR/runs.tgz" -T -)  # (timeout stops the trainings too)
 tail -n 30 "$OUT_DIR/ablation.md"
