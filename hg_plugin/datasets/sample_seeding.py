@@ -92,11 +92,12 @@ class SeededSampler(DefaultSampler):
 
 @TRANSFORMS.register_module()
 class SeedAugmentation(BaseTransform):
-    """Reseed ``random``, ``numpy.random`` and ``torch`` from the sample seed
-    that :class:`SeededSampler` attached to ``results['sample_idx']``, so that
-    every later random transform draws the same values for this sample in
-    this epoch, in any worker, process or resumed run. With another sampler
-    (validation, test, inference) it changes nothing.
+    """Reseed ``random``, ``numpy.random`` and torch's CPU generator from
+    the sample seed that :class:`SeededSampler` attached to
+    ``results['sample_idx']``, so that every later random transform draws
+    the same values for this sample in this epoch, in any worker, process
+    or resumed run. With another sampler (validation, test, inference) it
+    changes nothing.
     """
 
     def transform(self, results: dict) -> dict:
@@ -104,5 +105,8 @@ class SeedAugmentation(BaseTransform):
         if seed is not None:
             random.seed(seed)
             np.random.seed(seed)
-            torch.manual_seed(seed)
+            # the CPU generator only: the same draws as torch.manual_seed,
+            # which also reseeds every accelerator's generators (0.2 ms of
+            # 2 ms per sample here); transforms draw on the CPU
+            torch.default_generator.manual_seed(seed)
         return results

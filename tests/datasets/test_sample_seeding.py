@@ -84,3 +84,15 @@ def test_draws_depend_only_on_the_sample_seed():
     np.random.seed(1)
     SeedAugmentation()(dict(sample_idx=4))
     assert np.random.rand() == expected
+
+
+def test_torch_cpu_draws_are_those_of_torch_manual_seed():
+    """A transform drawing with torch gets what ``torch.manual_seed(seed)``
+    would give it (only the CPU generator is reseeded, which is faster)."""
+    import torch
+    key = SampleKey(4, sample_seed(0, 1, 4))
+    torch.manual_seed(key.seed)
+    expected = torch.rand(5)
+    torch.rand(3)  # whatever was drawn before
+    SeedAugmentation()(dict(sample_idx=key))
+    assert torch.equal(torch.rand(5), expected)

@@ -225,3 +225,34 @@ def test_a_later_invocation_adds_tests_and_keeps_the_earlier_ones(
     assert result['test_time'] >= 30.0
     assert json.loads((work / 'result.json').read_text()) == result
     assert runs.cached(key, s, 3, run, ['per-stack', 'hm-4-dark']) == result
+
+
+def test_a_preset_trains_and_tests_with_it_and_is_cached_apart(
+        tmp_path, monkeypatch):
+    """``--preset fast`` reaches tools/train.py and every tools/test.py
+    call; its runs are tagged, so runs without it are never reused."""
+    from _ablation import runs, variants
+    plain = dict(iters=2400, evals=8, batch=16, lr=2.5e-3, workers=0,
+                 data_root=str(tmp_path), data_tag='medium-v5',
+                 work_dir=str(tmp_path))
+    fast = dict(plain, preset='fast')
+    s = variants.settings('hm-4-dark')
+    key = variants.training_key(s)
+    assert runs.run_tag(key, fast, 0) == \
+        '4_32_128_4_msra_all_2_medium-v5_it2400_b16_lr0.0025_fast_seed0'
+    plain_work = tmp_path / 'runs' / runs.run_tag(key, plain, 0)
+    plain_work.mkdir(parents=True)
+    (plain_work / 'result.json').write_text(json.dumps(dict(
+        train_time=1.0, val_curve=[], tests={'': {}, 'dark': {}})))
+    assert runs.cached(key, s, 0, plain, ['hm-4-dark']) is not None
+    assert runs.cached(key, s, 0, fast, ['hm-4-dark']) is None
+    calls = []
+    monkeypatch.setattr(runs, '_call', lambda cmd, log, env: calls.append(
+        cmd))
+    monkeypatch.setattr(runs, '_val_curve', lambda work: [])
+    monkeypatch.setattr(runs, '_test_metrics', lambda out: {'PCK': 1.0})
+    runs.train_and_evaluate(key, s, 0, fast, {}, ['hm-4-dark'])
+    assert [c[1] for c in calls] == ['tools/train.py', 'tools/test.py',
+                                     'tools/test.py']
+    for c in calls:
+        assert c[c.index('--preset') + 1] == 'fast'

@@ -20,9 +20,15 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def run_tag(key, run: Dict, seed: int) -> str:
+    preset = f'_{run["preset"]}' if run.get('preset') else ''
     return '_'.join(str(v) for v in key) + \
         f'_{run["data_tag"]}_it{run["iters"]}_b{run["batch"]}' \
-        f'_lr{run["lr"]:g}_seed{seed}'
+        f'_lr{run["lr"]:g}{preset}_seed{seed}'
+
+
+def _speed(run: Dict) -> list:
+    """``tools/train.py`` / ``test.py`` flags of ``--preset``."""
+    return ['--preset', run['preset']] if run.get('preset') else []
 
 
 def _call(cmd, log, env):
@@ -104,7 +110,8 @@ def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
         os.makedirs(work)
         write_variant_config(cfg, s, run, seed)
         start = time.time()
-        _call([sys.executable, 'tools/train.py', cfg, '--work-dir', work],
+        _call([sys.executable, 'tools/train.py', cfg, '--work-dir', work,
+               *_speed(run)],
               osp.join(work, 'train.out'), env)
         with open(trained, 'w') as f:
             json.dump(dict(train_time=time.time() - start,
@@ -122,7 +129,7 @@ def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
             continue
         out = osp.join(work, f'test_{name or "default"}')
         _call([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir', out,
-               *(['--cfg-options', *opts] if opts else [])],
+               *_speed(run), *(['--cfg-options', *opts] if opts else [])],
               osp.join(work, f'test_{name or "default"}.out'), env)
         result['tests'][name] = _test_metrics(out)
     result['test_time'] = result.get('test_time', 0) + time.time() - start

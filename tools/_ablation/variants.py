@@ -46,8 +46,10 @@ VARIANTS = {
                  dict(stride=2, sigma=4, codec='udp')),
     'per-stack': ('per-stack', 'each stack of the paper model', {}),
 }
-# run only when named (the budget of the default grid leaves them out)
-OPTIONAL = ('stacks-8',)
+# run only when named (the budget of the default grid leaves them out;
+# res-64-wide is a second equal-compute design beside res-64-long, and at
+# the reference's schedule it never flattened, so it answered nothing)
+OPTIONAL = ('stacks-8', 'res-64-wide')
 GROUPS = ('sup', 'stacks', 'backward', 'res', 'heatmap')
 
 
