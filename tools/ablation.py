@@ -3,6 +3,7 @@ each with its own comparison, on models trained until their held-out curves
 are flat, with seeds, intervals and a report.
 
     python tools/ablation.py                      # the grid (hours, cached)
+    python tools/ablation.py --preset fast        # the same, bf16 with AMX
     python tools/ablation.py --variants sup,backward --seeds 0 1 2
     python tools/ablation.py --quick              # plumbing check, a minute
     python tools/ablation.py --cached-only --readme README.md  # report so far
