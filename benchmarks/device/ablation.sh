@@ -2,7 +2,8 @@
 # The ablation grid on a lent GPU machine, as one command (torch preinstalled,
 # no package index): carry .device_site (make_site.sh) and run
 #   bash benchmarks/device/ablation.sh OUT_DIR [SECONDS]
-# Trains tools/ablation.py's default grid with --device cuda (JOBS trainings
+# Trains tools/ablation.py's default grid with --device cuda and --preset
+# fast (PRESET=; fp16 autocast and channels-last on a GPU) (JOBS trainings
 # at a time, default 4, each with the machine's cores / JOBS - 1 loader
 # workers) for at most SECONDS (default 480), then writes
 # OUT_DIR/ablation.{md,json,png} from every run that finished (--cached-only:
@@ -20,6 +21,8 @@ mkdir -p "$OUT_DIR"
 source benchmarks/device/env.sh
 WORK=${WORK:-/tmp/ablation_$DEVICE}
 ARGS="--device $DEVICE --work-dir $WORK --jobs ${JOBS:-4} ${QUICK:+--quick}"
+PRESET=${PRESET-fast}  # (PRESET= trains without one)
+[ -n "$PRESET" ] && ARGS="$ARGS --preset $PRESET"
 { [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total \
     --format=csv,noheader; nproc; } > "$OUT_DIR/env.txt"
 # the grid, cut at LIMIT seconds (the cached runs survive the cut)
