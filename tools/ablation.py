@@ -19,8 +19,8 @@ repeated invocation trains only what is missing. A difference to the
 group's reference is called only when its 95 % Welch interval excludes zero;
 comparisons within twice the seed spread get ``--max-seeds`` seeds; a
 variant whose held-out PCKh@0.5 still rises 2 points over the last quarter
-of its schedule is marked *not converged* and supports no conclusion
-(``tools/_ablation/stats.py``). Writes ``<out>/ablation.{md,json,png}``.
+of its schedule is marked *not converged* and supports no conclusion, so
+its comparisons get no extra seeds (``tools/_ablation/stats.py``). Writes ``<out>/ablation.{md,json,png}``.
 """
 import argparse
 import os
@@ -31,11 +31,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from _ablation.cost import step_costs
-from _ablation.report import (compare, metrics_of, per_stack_rows,
-                              readme_block, readme_lines, test_of,
-                              variant_row, write, write_readme)
+from _ablation.report import (compare, mean_curve, metrics_of,
+                              per_stack_rows, readme_block, readme_lines,
+                              test_of, variant_row, write, write_readme)
 from _ablation.runs import cached, has_tests, train_and_evaluate
-from _ablation.stats import MORE_SEEDS, extra_seeds, needs_more_seeds
+from _ablation.stats import (MORE_SEEDS, extra_seeds, last_quarter_gain,
+                             needs_more_seeds)
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
                                 is_reference, model_cost, reference_of,
                                 settings, training_key,
@@ -162,15 +163,18 @@ def run_grid(wanted, run, env, names, bar) -> dict:
 
 def seeds_to_add(names, seeds, results, max_seeds) -> dict:
     """(training key, seed) -> settings of the extra seeds that
-    comparisons within twice their spread need."""
+    comparisons within twice their spread need (where both curves
+    flattened: :func:`needs_more_seeds`)."""
     extra = {}
     for n in names:
         ref = reference_of(n)
         if ref is None or ref == n:
             continue
-        pck = {m: [metrics_of(results[(training_key(settings(m)), sd)], m)[
-            'PCK'] for sd in seeds] for m in (n, ref)}
-        if needs_more_seeds(pck[n], pck[ref], max_seeds):
+        runs = {m: [results[(training_key(settings(m)), sd)] for sd in seeds]
+                for m in (n, ref)}
+        pck = {m: [metrics_of(r, m)['PCK'] for r in runs[m]] for m in runs}
+        gains = [last_quarter_gain(mean_curve(runs[m])) for m in runs]
+        if needs_more_seeds(pck[n], pck[ref], max_seeds, gains):
             for m in (n, ref):
                 for sd in extra_seeds(seeds, max_seeds):
                     extra[(training_key(settings(m)), sd)] = settings(m)
@@ -329,7 +333,8 @@ def main():
             'Rule for every sentence: mean +- std over seeds (ddof 1); a '
             'difference to the group\'s reference is called only when its '
             '95 % Welch interval excludes zero; comparisons within twice '
-            f'the seed spread get {args.max_seeds} seeds; a variant still '
+            f'the seed spread get {args.max_seeds} seeds (where both '
+            'curves flattened); a variant still '
             'gaining 2 points of PCKh@0.5 over the last quarter of its '
             'schedule is *not converged* and supports no conclusion.', '',
             'Calibration (data, model, schedule: why each) and the questions: '

@@ -145,6 +145,31 @@ def test_flatness_and_the_seeds_a_close_call_gets():
     assert stats.needs_more_seeds([80, 82, 81], [79, 81, 80])
     assert not stats.needs_more_seeds([90, 91, 90], [80, 81, 80])
     assert not stats.needs_more_seeds([80] * 5, [79] * 5)
+    # more seeds cannot make a comparison with an unconverged variant one
+    assert stats.needs_more_seeds([80, 82, 81], [79, 81, 80], 5, [0.5, 1.9])
+    assert not stats.needs_more_seeds([80, 82, 81], [79, 81, 80], 5,
+                                      [0.5, 2.0])
+
+
+def test_the_grid_adds_seeds_only_to_close_calls_that_converged():
+    import ablation
+    from _ablation import variants
+
+    def results(last_gain):
+        out = {}
+        for name, pck in (('sup-all', [90.0, 91.0, 89.0]),
+                          ('sup-last', [89.5, 90.5, 88.5])):
+            gain = last_gain if name == 'sup-last' else 0.5
+            for seed, p in enumerate(pck):
+                out[(variants.training_key(variants.settings(name)), seed)] = \
+                    dict(tests={'': {'PCK': p}}, val_curve=[
+                        [600, 50.0], [1200, 70.0], [1800, p - gain],
+                        [2400, p]])
+        return out
+    names = ['sup-all', 'sup-last']
+    extra = ablation.seeds_to_add(names, [0, 1, 2], results(0.5), 5)
+    assert sorted(seed for _, seed in extra) == [3, 3, 4, 4]
+    assert ablation.seeds_to_add(names, [0, 1, 2], results(2.5), 5) == {}
 
 
 def _row(name, pck, gain=0.5):

@@ -31,12 +31,17 @@ def metrics_of(result: Dict, name: str) -> Dict:
     return result['tests'][test_of(name)]
 
 
+def mean_curve(runs: List[Dict]) -> List[List[float]]:
+    """(iteration, PCKh@0.5) of the runs' mean held-out curve."""
+    steps = [step for step, *_ in runs[0]['val_curve']]
+    return [[step, float(np.mean([r['val_curve'][i][1] for r in runs]))]
+            for i, step in enumerate(steps)]
+
+
 def variant_row(name: str, runs: List[Dict]) -> Dict:
     tests = [metrics_of(r, name) for r in runs]
     params, macs = model_cost(settings(name))
-    steps = [step for step, *_ in runs[0]['val_curve']]
-    val = [[step, float(np.mean([r['val_curve'][i][1] for r in runs]))]
-           for i, step in enumerate(steps)]
+    val = mean_curve(runs)
     return dict(
         name=name, group=VARIANTS[name][0], label=VARIANTS[name][1],
         seeds=len(runs), params=params, macs=macs,
@@ -61,12 +66,12 @@ def compare(rows: List[Dict], max_seeds: int = MORE_SEEDS) -> None:
         gains = {x['label']: x['last_quarter_gain'] for x in (r, ref)
                  if x['last_quarter_gain'] is not None}
         a, b = r['values']['PCK'], ref['values']['PCK']
-        pending = needs_more_seeds(a, b, max_seeds)
+        pending = needs_more_seeds(a, b, max_seeds, list(gains.values()))
         r['vs_reference'] = {}
         for k in ('PCK', 'PCK@0.1'):
             interval = welch_interval(r['values'][k], ref['values'][k])
             said = verdict(interval, gains)
-            if pending and not said.startswith('not converged'):
+            if pending:  # (never for a variant that has not converged)
                 said = (f'within twice the seed spread on {len(a)} and '
                         f'{len(b)} seeds: no conclusion until {max_seeds}')
             r['vs_reference'][k] = dict(

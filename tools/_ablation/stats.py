@@ -8,7 +8,7 @@
   3/4 of the schedule; a variant gaining 2 points or more there has not
   converged, and no conclusion is drawn from it;
 - which comparisons need more seeds: a difference within twice the larger
-  spread gets 5 seeds instead of 3.
+  spread gets 5 seeds instead of 3 (where both variants converged).
 """
 from typing import Dict, List, Sequence, Tuple
 
@@ -59,10 +59,13 @@ def converged(gain: float) -> bool:
 
 
 def needs_more_seeds(a: Sequence[float], b: Sequence[float],
-                     max_seeds: int = MORE_SEEDS) -> bool:
+                     max_seeds: int = MORE_SEEDS,
+                     gains: Sequence[float] = ()) -> bool:
     """A difference within twice the larger seed spread, on fewer than
-    ``max_seeds`` seeds."""
-    if min(len(a), len(b)) >= max_seeds:
+    ``max_seeds`` seeds, between variants whose curves flattened (``gains``:
+    their last-quarter gains; more seeds cannot turn a comparison with a
+    variant that has not converged into a conclusion)."""
+    if min(len(a), len(b)) >= max_seeds or not all(map(converged, gains)):
         return False
     spread = max(mean_std(a)[1], mean_std(b)[1])
     return abs(np.mean(a) - np.mean(b)) <= 2 * spread
