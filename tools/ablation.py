@@ -20,7 +20,8 @@ group's reference is called only when its 95 % Welch interval excludes zero;
 comparisons within twice the seed spread get ``--max-seeds`` seeds; a
 variant whose held-out PCKh@0.5 still rises 2 points over the last quarter
 of its schedule is marked *not converged* and supports no conclusion, so
-its comparisons get no extra seeds (``tools/_ablation/stats.py``). Writes ``<out>/ablation.{md,json,png}``.
+its comparisons get no extra seeds (``tools/_ablation/stats.py``).
+Writes ``<out>/ablation.{md,json,png}``.
 """
 import argparse
 import os
