@@ -45,6 +45,7 @@ from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
 from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
 
+from hg_plugin.presets import fast_settings
 from hg_plugin.synthetic import VERSIONS, make_synthetic_mpii
 
 TOOL = 'tools/ablation.py'
@@ -217,6 +218,15 @@ def finished_runs(names, run, args):
     return results, answered
 
 
+def precision(args) -> str:
+    """How the runs computed, for the report."""
+    if not args.preset:
+        return 'fp32'
+    amp = fast_settings(args.device)['amp']
+    return (f'--preset {args.preset} (' +
+            (f'{amp} autocast' if amp else 'fp32') + ', channels-last)')
+
+
 def measure_costs(run, names) -> dict:
     """Step time and activation memory of the backward question."""
     chosen = [n for n in ('backward-once', 'backward-per-stack')
@@ -315,6 +325,7 @@ def main():
     info = dict(
         titles=TITLES, iters=args.iters, batch=args.batch, lr=args.lr,
         difficulty=args.difficulty, machine=machine, jobs=args.jobs,
+        precision=precision(args),
         run_minutes=compute / 60, wall_minutes=wall / 60,
         missing=missing,
         intro=[
@@ -325,7 +336,8 @@ def main():
             'gain checks that it did), the '
             'paper\'s augmentation (flip, rotation +-30 deg, scale '
             '0.75-1.25), no flip test; held-out PCKh (MMPose\'s, head-size '
-            f'normalised) after {args.evals} evaluations along the way.', '',
+            f'normalised) after {args.evals} evaluations along the way; '
+            f'{precision(args)}.', '',
             f'Where and how long: {machine}, {args.jobs} trainings at a '
             f'time; the runs took {compute / 60:.0f} min of run time in all '
             f'(about {compute / 60 / args.jobs:.0f} min of wall time at '

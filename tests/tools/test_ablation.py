@@ -36,6 +36,7 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     assert re.search(r'PCKh@0.5 \d+\.\d vs \d+\.\d, [+-]\d+\.\d \[95 % CI '
                      r'-inf, \+inf\]: no difference shown', report)
     data = json.loads((out / 'ablation.json').read_text())
+    assert data['precision'] == 'fp32' and 'along the way; fp32.' in report
     # each comparison brings its group's reference
     assert [row['name'] for row in data['rows']] == [
         'hm-4-msra', 'backward-once', 'backward-per-stack', 'hm-2-dark']
@@ -281,3 +282,18 @@ def test_a_preset_trains_and_tests_with_it_and_is_cached_apart(
                                      'tools/test.py']
     for c in calls:
         assert c[c.index('--preset') + 1] == 'fast'
+
+
+def test_the_report_says_how_the_runs_computed():
+    from argparse import Namespace
+
+    import ablation
+    from hg_plugin.presets import fast_settings
+
+    def said(preset, device):
+        return ablation.precision(Namespace(preset=preset, device=device))
+    assert said(None, 'cpu') == said(None, 'cuda') == 'fp32'
+    assert said('fast', 'cuda') == \
+        '--preset fast (float16 autocast, channels-last)'
+    assert said('fast', 'cpu') == '--preset fast (%s, channels-last)' % (
+        'bfloat16 autocast' if fast_settings('cpu')['amp'] else 'fp32')
