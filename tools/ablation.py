@@ -39,8 +39,8 @@ from _ablation.runs import cached, has_tests, train_and_evaluate
 from _ablation.stats import (MORE_SEEDS, extra_seeds, last_quarter_gain,
                              needs_more_seeds)
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
-                                is_reference, model_cost, reference_of,
-                                settings, training_key,
+                                is_reference, iterations, model_cost,
+                                reference_of, settings, training_key,
                                 write_variant_config)
 from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
@@ -142,8 +142,18 @@ def chosen_variants(spec: str) -> list:
 
 def run_grid(wanted, run, env, names, bar) -> dict:
     """Every (training, seed) of ``wanted`` at most ``--jobs`` at a time;
-    finished runs are cached for the next invocation."""
+    finished runs are cached for the next invocation. ``bar`` counts
+    training iterations (a 4x schedule is 4 runs' worth), the cached runs'
+    as already done, so that its ETA is about the trainings left."""
     results = {}
+    todo = {k: iterations(s, run) for k, s in wanted.items()
+            if cached(k[0], s, k[1], run, names) is None}
+    done = sum(iterations(s, run) for k, s in wanted.items()
+               if k not in todo)
+    bar.total += sum(iterations(s, run) for s in wanted.values())
+    bar.initial += done  # (the bar's rate: this invocation's iterations,
+    bar.n += done        # over its whole time, smoothing=0)
+    bar.refresh()
     # longest first (schedule, then MACs), so that a round does not end on
     # one long training with the other cores idle
     macs = {key: model_cost(s)[1] for (key, _), s in wanted.items()}
@@ -159,7 +169,7 @@ def run_grid(wanted, run, env, names, bar) -> dict:
             except RuntimeError as e:  # finished runs are kept for next time
                 pool.shutdown(cancel_futures=True)
                 sys.exit(f'error: {str(e).splitlines()[0]}')
-            bar.update()
+            bar.update(todo.get(futures[fut], 0))
     return results
 
 
@@ -293,12 +303,11 @@ def main():
     if args.cached_only:
         results, names = finished_runs(asked, run, args)
     else:
-        bar = tqdm(total=len(wanted), desc='ablation', unit='run')
+        bar = tqdm(total=0, desc='ablation', unit=' iterations',
+                   smoothing=0)
         results = run_grid(wanted, run, env, names, bar)
         extra = seeds_to_add(names, args.seeds, results, args.max_seeds)
         extra = {k: s for k, s in extra.items() if k not in results}
-        bar.total += len(extra)
-        bar.refresh()
         results.update(run_grid(extra, run, env, names, bar))
         bar.close()
     costs = measure_costs(run, names)

@@ -1,6 +1,7 @@
 """tools/ablation.py --quick: the plumbing (configs, training, every kind of
 evaluation, the statistics, the cost measurement, report, plot), never the
 outcome; and the statistics that decide the report's sentences."""
+import io
 import json
 import re
 import subprocess
@@ -297,3 +298,26 @@ def test_the_report_says_how_the_runs_computed():
         '--preset fast (float16 autocast, channels-last)'
     assert said('fast', 'cpu') == '--preset fast (%s, channels-last)' % (
         'bfloat16 autocast' if fast_settings('cpu')['amp'] else 'fp32')
+
+
+def test_the_progress_bar_counts_iterations_and_cached_runs_as_done(
+        monkeypatch):
+    """The grid's ETA: a 4x schedule counts 4 runs' worth, and a cached
+    run is done before the clock starts (it does not speed the rate up)."""
+    import ablation
+    from _ablation import variants
+    from tqdm import tqdm
+    run = dict(iters=100, jobs=2)
+    ref, long_ = variants.settings('sup-all'), variants.settings(
+        'res-64-long')
+    wanted = {(variants.training_key(ref), 0): ref,
+              (variants.training_key(long_), 0): long_}
+    cached_key = (variants.training_key(ref), 0)
+    monkeypatch.setattr(ablation, 'cached', lambda key, s, seed, run, names:
+                        {} if (key, seed) == cached_key else None)
+    monkeypatch.setattr(ablation, 'model_cost', lambda s: (0, 1.0))
+    monkeypatch.setattr(ablation, 'train_and_evaluate',
+                        lambda key, s, seed, run, env, names: {})
+    bar = tqdm(total=0, smoothing=0, file=io.StringIO())
+    assert len(ablation.run_grid(wanted, run, {}, [], bar)) == 2
+    assert (bar.total, bar.initial, bar.n) == (500, 100, 500)
