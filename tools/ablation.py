@@ -145,22 +145,24 @@ def run_grid(wanted, run, env, names, bar) -> dict:
     finished runs are cached for the next invocation. ``bar`` counts
     training iterations (a 4x schedule is 4 runs' worth), the cached runs'
     as already done, so that its ETA is about the trainings left."""
-    results = {}
-    todo = {k: iterations(s, run) for k, s in wanted.items()
-            if cached(k[0], s, k[1], run, names) is None}
-    done = sum(iterations(s, run) for k, s in wanted.items()
-               if k not in todo)
+    results = {k: cached(k[0], s, k[1], run, names)
+               for k, s in wanted.items()}
+    results = {k: r for k, r in results.items() if r is not None}
+    todo = {k: s for k, s in wanted.items() if k not in results}
+    done = sum(iterations(wanted[k], run) for k in results)
     bar.total += sum(iterations(s, run) for s in wanted.values())
     bar.initial += done  # (the bar's rate: this invocation's iterations,
     bar.n += done        # over its whole time, smoothing=0)
     bar.refresh()
     # longest first (schedule, then MACs), so that a round does not end on
     # one long training with the other cores idle
-    macs = {key: model_cost(s)[1] for (key, _), s in wanted.items()}
-    order = sorted(wanted, key=lambda k: (-wanted[k]['schedule'],
-                                          -macs[k[0]]))
+    macs = {}
+    for (key, _), s in todo.items():
+        if key not in macs:  # (a network is built per training setting)
+            macs[key] = model_cost(s)[1]
+    order = sorted(todo, key=lambda k: (-todo[k]['schedule'], -macs[k[0]]))
     with ThreadPoolExecutor(run['jobs']) as pool:
-        futures = {pool.submit(train_and_evaluate, key, wanted[(key, seed)],
+        futures = {pool.submit(train_and_evaluate, key, todo[(key, seed)],
                                seed, run, env, names): (key, seed)
                    for key, seed in order}
         for fut in as_completed(futures):
@@ -169,7 +171,7 @@ def run_grid(wanted, run, env, names, bar) -> dict:
             except RuntimeError as e:  # finished runs are kept for next time
                 pool.shutdown(cancel_futures=True)
                 sys.exit(f'error: {str(e).splitlines()[0]}')
-            bar.update(todo.get(futures[fut], 0))
+            bar.update(iterations(todo[futures[fut]], run))
     return results
 
 
