@@ -1,10 +1,10 @@
 """Ablations of the stacked hourglass: the paper's questions and the seed's,
-each with its own comparison, on models trained until their held-out curves
-are flat, with seeds, intervals and a report.
+each with its own comparison at a fixed training budget, with seeds fixed
+before any run, intervals, equivalence tests and a report.
 
     python tools/ablation.py                      # the grid (hours, cached)
     python tools/ablation.py --preset fast        # the same, bf16 with AMX
-    python tools/ablation.py --variants sup,backward --seeds 0 1 2
+    python tools/ablation.py --variants sup,backward
     python tools/ablation.py --quick              # plumbing check, a minute
     python tools/ablation.py --cached-only --readme README.md  # report so far
     python tools/ablation.py --data-root data/mpii --device cuda --iters 20000
@@ -14,14 +14,13 @@ MMPose's ``tools/train.py`` on one train split and tested with
 ``tools/test.py`` on a held-out split (MPII layout, MMPose's PCKh via
 ``MpiiPCKhCurve``). Without ``--data-root`` the data is the ``medium``
 synthetic MPII set (:mod:`hg_plugin.synthetic`), made once with a fixed
-seed. Runs are cached (``<work-dir>/runs/*/result.json``): an interrupted or
-repeated invocation trains only what is missing. A difference to the
-group's reference is called only when its 95 % Welch interval excludes zero;
-comparisons within twice the seed spread get ``--max-seeds`` seeds; a
-variant whose held-out PCKh@0.5 still rises 2 points over the last quarter
-of its schedule is marked *not converged* and supports no conclusion, so
-its comparisons get no extra seeds (``tools/_ablation/stats.py``).
-Writes ``<out>/ablation.{md,json,png}``.
+seed. Each variant trains with its group's fixed seeds (5; 3 for the
+2x-iteration group). Runs are cached (``<work-dir>/runs/*/result.json``,
+copied to ``--results``, committed): an interrupted or repeated invocation,
+on this clone or a fresh one, trains only what is missing. The rules of
+every verdict (paired or Welch intervals, equivalence within
++-1.5 points, Holm within a question, flatness) are in
+``tools/_ablation/stats.py``. Writes ``<out>/ablation.{md,json,png}``.
 """
 import argparse
 import os
@@ -36,12 +35,11 @@ from _ablation.report import (compare, mean_curve, metrics_of,
                               per_stack_rows, readme_block, readme_lines,
                               test_of, variant_row, write, write_readme)
 from _ablation.runs import cached, has_tests, train_and_evaluate
-from _ablation.stats import (MORE_SEEDS, extra_seeds, last_quarter_gain,
-                             needs_more_seeds)
+from _ablation.stats import MARGIN
 from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
                                 is_reference, iterations, model_cost,
-                                reference_of, settings, training_key,
-                                write_variant_config)
+                                reference_of, seeds_of, settings,
+                                training_key, write_variant_config)
 from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
 
@@ -51,8 +49,11 @@ from hg_plugin.synthetic import VERSIONS, make_synthetic_mpii
 TOOL = 'tools/ablation.py'
 TITLES = dict(
     sup='Paper: intermediate supervision (4 stacks, equal parameters)',
-    stacks='Paper: 1, 2, 4 stacks at about equal parameters and MACs',
-    backward='Seed question (a): backward per stack vs one backward',
+    stacks='Paper: 1, 2, 4 stacks at about equal parameters',
+    budget='Paper: 1, 2, 4 stacks at twice the iterations (budget '
+           'sensitivity)',
+    backward='Seed question (a): backward per stack as each loss is '
+             'computed - its three readings vs one backward',
     res='Seed question (b): input resolution at equal iterations and at '
         'equal MACs',
     heatmap='Seed question (b): heatmaps at 1/4 vs 1/2 (MSRA, DARK, UDP), '
@@ -65,9 +66,11 @@ def parse_args():
                    help='comma-separated names or groups (' +
                    ', '.join(GROUPS) + ', per-stack) or "all" (all but ' +
                    ', '.join(OPTIONAL) + '): ' + ', '.join(VARIANTS))
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--max-seeds', type=int, default=MORE_SEEDS,
-                   help='seeds for a comparison within twice its spread')
+    p.add_argument('--seeds', type=int, nargs='+',
+                   help='these seeds for every variant (default: each '
+                   'group\'s fixed count from 0, variants.SEEDS: 5, 3 for '
+                   'the 2x-iteration group; no seeds are added after '
+                   'looking)')
     p.add_argument('--iters', type=int, default=2400)
     p.add_argument('--evals', type=int, default=8,
                    help='held-out evaluations during training (the curves; '
@@ -94,6 +97,10 @@ def parse_args():
     p.add_argument('--jobs', type=int, default=2,
                    help='trainings at a time (each with cores/jobs threads)')
     p.add_argument('--work-dir', default='work_dirs/ablation')
+    p.add_argument('--results', default='docs/ablation_runs',
+                   help='where each finished run\'s result.json is copied '
+                   '(committed, so that a later invocation on a fresh clone '
+                   'continues the grid); "" for the work dir only')
     p.add_argument('--out', default='docs')
     p.add_argument('--quick', action='store_true',
                    help='one seed, 8 iterations, 64+16 images, a 64 px f=16 '
@@ -109,8 +116,7 @@ def parse_args():
                    'not write')
     args = p.parse_args()
     if args.quick:
-        args.seeds, args.max_seeds, args.iters, args.evals = \
-            args.seeds[:1], 1, 8, 4
+        args.seeds, args.iters, args.evals = (args.seeds or [0])[:1], 8, 4
         args.num_train, args.num_val, args.batch = 64, 16, 8
         BASE.update(size=64, width=16)  # plumbing: a smaller reference
     cores = os.cpu_count() or 1
@@ -140,13 +146,12 @@ def chosen_variants(spec: str) -> list:
     return names
 
 
-def run_grid(wanted, run, env, names, bar) -> dict:
+def run_grid(wanted, run, env, bar) -> dict:
     """Every (training, seed) of ``wanted`` at most ``--jobs`` at a time;
     finished runs are cached for the next invocation. ``bar`` counts
     training iterations (a 4x schedule is 4 runs' worth), the cached runs'
     as already done, so that its ETA is about the trainings left."""
-    results = {k: cached(k[0], s, k[1], run, names)
-               for k, s in wanted.items()}
+    results = {k: cached(k[0], s, k[1], run) for k, s in wanted.items()}
     results = {k: r for k, r in results.items() if r is not None}
     todo = {k: s for k, s in wanted.items() if k not in results}
     done = sum(iterations(wanted[k], run) for k in results)
@@ -163,7 +168,7 @@ def run_grid(wanted, run, env, names, bar) -> dict:
     order = sorted(todo, key=lambda k: (-todo[k]['schedule'], -macs[k[0]]))
     with ThreadPoolExecutor(run['jobs']) as pool:
         futures = {pool.submit(train_and_evaluate, key, todo[(key, seed)],
-                               seed, run, env, names): (key, seed)
+                               seed, run, env): (key, seed)
                    for key, seed in order}
         for fut in as_completed(futures):
             try:
@@ -173,26 +178,6 @@ def run_grid(wanted, run, env, names, bar) -> dict:
                 sys.exit(f'error: {str(e).splitlines()[0]}')
             bar.update(iterations(todo[futures[fut]], run))
     return results
-
-
-def seeds_to_add(names, seeds, results, max_seeds) -> dict:
-    """(training key, seed) -> settings of the extra seeds that
-    comparisons within twice their spread need (where both curves
-    flattened: :func:`needs_more_seeds`)."""
-    extra = {}
-    for n in names:
-        ref = reference_of(n)
-        if ref is None or ref == n:
-            continue
-        runs = {m: [results[(training_key(settings(m)), sd)] for sd in seeds]
-                for m in (n, ref)}
-        pck = {m: [metrics_of(r, m)['PCK'] for r in runs[m]] for m in runs}
-        gains = [last_quarter_gain(mean_curve(runs[m])) for m in runs]
-        if needs_more_seeds(pck[n], pck[ref], max_seeds, gains):
-            for m in (n, ref):
-                for sd in extra_seeds(seeds, max_seeds):
-                    extra[(training_key(settings(m)), sd)] = settings(m)
-    return extra
 
 
 def unanswered(asked, rows) -> list:
@@ -212,22 +197,40 @@ def unanswered(asked, rows) -> list:
     return out
 
 
+def seeds(name, args) -> list:
+    """The seeds ``name`` is trained with: ``--seeds`` or its group's."""
+    return args.seeds or seeds_of(name)
+
+
 def finished_runs(names, run, args):
     """``--cached-only``: (the finished runs, the variants they answer):
-    a variant counts when at least ``--seeds``' number of its seeds (extra
-    seeds of close calls included) finished with the tests it needs;
+    a variant counts when all of its seeds finished with their tests;
     nothing is trained."""
     results, answered = {}, []
-    seeds = [*args.seeds, *extra_seeds(args.seeds, args.max_seeds)]
     for n in names:
         s = settings(n)
         key = training_key(s)
-        found = {sd: cached(key, s, sd, run, [n]) for sd in seeds}
-        found = {sd: r for sd, r in found.items() if r is not None}
-        if len(found) >= len(args.seeds):
+        found = {sd: cached(key, s, sd, run) for sd in seeds(n, args)}
+        if all(r is not None for r in found.values()):
             answered.append(n)
             results.update({(key, sd): r for sd, r in found.items()})
     return results, answered
+
+
+def busy_minutes(results) -> float:
+    """Measured wall time of the runs: the length of the union of their
+    [start, end] spans (None when a run did not record them)."""
+    spans = sorted((r['started_at'], r['finished_at']) for r in results
+                   if 'started_at' in r)
+    if not spans or len(spans) < len(list(results)):
+        return None
+    total, (lo, hi) = 0.0, spans[0]
+    for a, b in spans[1:]:
+        if a > hi:
+            total, lo, hi = total + hi - lo, a, b
+        else:
+            hi = max(hi, b)
+    return (total + hi - lo) / 60
 
 
 def precision(args) -> str:
@@ -240,17 +243,19 @@ def precision(args) -> str:
 
 
 def measure_costs(run, names) -> dict:
-    """Step time and activation memory of the backward question."""
-    chosen = [n for n in ('backward-once', 'backward-per-stack')
-              if n in names]
-    if len(chosen) < 2:
+    """Step time and activation memory of the backward question's readings
+    (one backward; per stack with the graph kept, apart, immediate)."""
+    if 'backward-once' not in names:
         return {}
     folder = osp.join(run['work_dir'], 'costs')
     os.makedirs(folder, exist_ok=True)
     configs = {}
-    for n in chosen:
+    for n, sup in (('backward-once', 'all'), ('backward-kept', 'kept'),
+                   ('backward-apart', 'apart'),
+                   ('backward-immediate', 'immediate')):
         configs[n] = osp.join(folder, f'{n}.py')
-        write_variant_config(configs[n], settings(n), run, 0)
+        write_variant_config(configs[n], dict(settings('backward-once'),
+                                              sup=sup), run, 0)
     repeat = 1 if run['iters'] < 100 else 7
     return dict(repeat=repeat, batch=run['batch'],
                 rows=step_costs(configs, run['batch'], repeat))
@@ -296,9 +301,10 @@ def main():
     if args.device == 'cpu':  # MMEngine takes the GPU whenever it sees one
         env['CUDA_VISIBLE_DEVICES'] = ''
     run = dict(vars(args))
+    run['results_dir'] = args.results or osp.join(args.work_dir, 'runs')
     wanted = {}
     for n in names:
-        for sd in args.seeds:
+        for sd in seeds(n, args):
             wanted.setdefault((training_key(settings(n)), sd), settings(n))
     start = time.time()
     asked = list(names)
@@ -307,10 +313,7 @@ def main():
     else:
         bar = tqdm(total=0, desc='ablation', unit=' iterations',
                    smoothing=0)
-        results = run_grid(wanted, run, env, names, bar)
-        extra = seeds_to_add(names, args.seeds, results, args.max_seeds)
-        extra = {k: s for k, s in extra.items() if k not in results}
-        results.update(run_grid(extra, run, env, names, bar))
+        results = run_grid(wanted, run, env, bar)
         bar.close()
     costs = measure_costs(run, names)
     wall = time.time() - start
@@ -318,50 +321,62 @@ def main():
     for n in names:
         key = training_key(settings(n))
         runs = [results[k] for k in sorted(results) if k[0] == key
+                and k[1] in seeds(n, args)
                 and test_of(n) in results[k]['tests']]
         if n != 'per-stack' and runs:
             rows.append(variant_row(n, runs))
-    compare(rows, args.max_seeds)
+    compare(rows)
     per_stack = None
     key = training_key(settings('per-stack'))
     stacks = settings('per-stack')['stacks']
-    # the reference's seeds that other variants added may lack these tests
-    tested = [results[k] for k in sorted(results) if k[0] == key
-              and has_tests(results[k], key, stacks, ['per-stack'])]
+    tested = [results[(key, sd)] for sd in seeds('per-stack', args)
+              if (key, sd) in results
+              and has_tests(results[(key, sd)], key, stacks)]
     if 'per-stack' in names and tested:
         per_stack = per_stack_rows(tested, stacks)
     missing = unanswered(asked, rows)
     compute = sum(r['train_time'] + r.get('test_time', 0)
                   for r in results.values())
+    busy = busy_minutes(results.values())
+    epochs = args.iters * args.batch / args.num_train
+    budget = f'{epochs:.1f} epochs ({args.iters} iterations of batch ' \
+        f'{args.batch})'
     info = dict(
         titles=TITLES, iters=args.iters, batch=args.batch, lr=args.lr,
         difficulty=args.difficulty, machine=machine, jobs=args.jobs,
-        precision=precision(args),
-        run_minutes=compute / 60, wall_minutes=wall / 60,
-        missing=missing,
+        precision=precision(args), budget=budget, margin=MARGIN,
+        run_minutes=compute / 60, busy_minutes=busy,
+        invocation_minutes=wall / 60, missing=missing,
         intro=[
-            f'Data: {data_desc}. Every run: {args.iters} iterations of batch '
-            f'{args.batch} (4 times that where a variant says 4x '
-            f'iterations), RMSprop with a warm-up to lr {args.lr:g} and '
-            'cosine decay to 0 (the decay flattens a curve; the last-quarter '
-            'gain checks that it did), the '
+            f'Data: {data_desc}. Every run: a fixed budget of {budget}, '
+            '2x or 4x that where a variant says so, RMSprop with a warm-up '
+            f'to lr {args.lr:g} and cosine decay to 0 (the decay flattens '
+            'every curve by the end of its budget: a flat curve says the '
+            'schedule ended, not that the model converged), the '
             'paper\'s augmentation (flip, rotation +-30 deg, scale '
             '0.75-1.25), no flip test; held-out PCKh (MMPose\'s, head-size '
             f'normalised) after {args.evals} evaluations along the way; '
             f'{precision(args)}.', '',
             f'Where and how long: {machine}, {args.jobs} trainings at a '
-            f'time; the runs took {compute / 60:.0f} min of run time in all '
-            f'(about {compute / 60 / args.jobs:.0f} min of wall time at '
-            f'{args.jobs} at a time; cached runs count with the time they '
-            f'took); this invocation {wall / 60:.1f} min.', '',
-            'Rule for every sentence: mean +- std over seeds (ddof 1); a '
-            'difference to the group\'s reference is called only when its '
-            '95 % Welch interval excludes zero; comparisons within twice '
-            f'the seed spread get {args.max_seeds} seeds (where both '
-            'curves flattened); a variant still '
-            'gaining 2 points of PCKh@0.5 over the last quarter of its '
-            'schedule is *not converged* and supports no conclusion.', '',
-            'Calibration (data, model, schedule: why each) and the questions: '
+            f'time; the runs took {compute / 60:.0f} min of run time '
+            '(training + tests, added up) and '
+            + ('' if busy is None else f'{busy:.0f} min of wall time '
+               '(measured: the time in which at least one of them ran, '
+               'over every invocation)') + '.', '',
+            'Rule for every sentence (tools/_ablation/stats.py): seeds fixed '
+            'before any run (5 per variant, 3 at 2x iterations); mean +- '
+            'std over seeds (ddof 1); a difference to the group\'s '
+            'reference is called only when its 95 % interval excludes zero '
+            '(paired where both are the same trained models - another '
+            'decoding, another stack\'s output - Welch otherwise); '
+            f'"equivalent within {MARGIN:g}" when two one-sided tests at '
+            f'+-{MARGIN:g} points (the 90 % interval inside) say so, '
+            '"inconclusive" when neither; each question is one family, '
+            'and Holm\'s correction within it says which called differences '
+            'it keeps; a variant still gaining 2 points of PCKh@0.5 over '
+            'the last quarter of its schedule is *not flat* and supports '
+            'no conclusion.', '',
+            'Method and calibration (data, model, schedule: why each): '
             'docs/ablation_questions.md.' + (
                 '' if not missing else ' Not answered in this report (their '
                 'runs not finished, or not asked for): ' + '; '.join(

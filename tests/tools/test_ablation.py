@@ -24,29 +24,35 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
                       f'{report_lib.README_END}\n\n## next\n')
     r = subprocess.run(
         [sys.executable, 'tools/ablation.py', '--quick', '--variants',
-         'backward-per-stack,hm-2-dark,per-stack',
-         '--work-dir', tmp_path / 'work', '--out', out, '--readme', readme],
+         'backward-apart,hm-2-dark,per-stack',
+         '--work-dir', tmp_path / 'work', '--results', tmp_path / 'results',
+         '--out', out, '--readme', readme],
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report = (out / 'ablation.md').read_text()
-    for text in ('backward per stack as its loss is computed',
+    for text in ('stacks trained apart', 'immediate update',
+                 'per-stack backward, graph kept',
                  '1/2 (64 px), DARK decoding', 'Per-stack accuracy',
-                 'activation MiB', 'Welch', '## Answers'):
-        assert text in report
-    # one seed: no spread, so no interval can call a difference
+                 'activation MiB', 'Welch', 'paired', 'Holm',
+                 'at a fixed budget of 0.1 epochs (8 iterations of batch 8)',
+                 '## Answers'):
+        assert text in report, text
+    # one seed: no spread, so no interval can call a difference, and none
+    # can show equivalence either
     assert re.search(r'PCKh@0.5 \d+\.\d vs \d+\.\d, [+-]\d+\.\d \[95 % CI '
-                     r'-inf, \+inf\]: no difference shown', report)
+                     r'-inf, \+inf\], Welch: inconclusive', report)
     data = json.loads((out / 'ablation.json').read_text())
     assert data['precision'] == 'fp32' and 'along the way; fp32.' in report
     # each comparison brings its group's reference
     assert [row['name'] for row in data['rows']] == [
-        'hm-4-msra', 'backward-once', 'backward-per-stack', 'hm-2-dark']
+        'hm-4-msra', 'backward-once', 'backward-apart', 'hm-2-dark']
     assert len(data['per_stack']) == 4
     assert [('vs_last' in m) for m in data['per_stack']] == [True] * 3 + [
         False]
     # the sentences the README may copy: each comparison, per stack, costs
     assert [a.split(' (')[0].split(':')[0] for a in data['answers']] == [
-        '- Backward', '- Heatmaps', '- Per stack', '- Backward cost']
+        '- Backward', '- Heatmaps', '- Per stack',
+        "- Backward readings' cost"]
     assert all(a in report for a in data['answers'])
     # --readme: the README's block is the report's answers, nothing else
     _, block, after = report_lib.readme_block(readme.read_text(), 'README')
@@ -54,23 +60,31 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
         'From [docs/ablation.md](docs/ablation.md):', '', *data['answers'],
         '', 'Not answered yet (their runs are not in the report): ' +
         '; '.join(data['missing']) + '.']
-    assert len(data['missing']) == 3  # sup, stacks, res
+    assert len(data['missing']) == 4  # sup, stacks, budget, res
     assert after == '\n\n## next\n'
     for row in data['rows']:
         assert len(row['curve']) == 10 and row['params'] > 0
         assert row['val'] and row['last_quarter_gain'] is not None
-        assert row['seeds'] == 1
+        assert row['seeds'] == 1 and row['seed_ids'] == [0]
+        assert len(row['values']['PCK']) == 1  # per-seed values, kept
     assert 'vs_reference' in data['rows'][2]
+    assert all(len(m['values']['PCK']) == 1 for m in data['per_stack'])
     costs = data['costs']['rows']
-    assert costs['backward-per-stack']['activation_mib'] < \
+    assert set(costs) == {'backward-once', 'backward-kept', 'backward-apart',
+                          'backward-immediate'}
+    assert costs['backward-apart']['activation_mib'] < \
         costs['backward-once']['activation_mib']
+    # the finished runs are copied where --results says (committed)
+    assert sorted(p.stem for p in (tmp_path / 'results').glob('*.json')) \
+        == sorted(p.name for p in (tmp_path / 'work' / 'runs').glob('*'))
     assert (out / 'ablation.png').stat().st_size > 10000
     # a second call reuses the finished runs: nothing is trained again
     trained = sorted((tmp_path / 'work' / 'runs').glob('*/train.json'))
     stamps = [p.stat().st_mtime_ns for p in trained]
     again = subprocess.run(
         [sys.executable, 'tools/ablation.py', '--quick', '--variants',
-         'hm-2-msra', '--work-dir', tmp_path / 'work', '--out', out],
+         'hm-2-msra', '--work-dir', tmp_path / 'work', '--results',
+         tmp_path / 'results', '--out', out],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert [p.stat().st_mtime_ns for p in trained] == stamps
@@ -81,12 +95,13 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     so_far = subprocess.run(
         [sys.executable, 'tools/ablation.py', '--quick', '--cached-only',
          '--variants', 'sup,backward,per-stack', '--work-dir',
-         tmp_path / 'work', '--out', out], cwd=REPO, capture_output=True,
+         tmp_path / 'work', '--results', tmp_path / 'results', '--out', out],
+        cwd=REPO, capture_output=True,
         text=True, timeout=300)
     assert so_far.returncode == 0, so_far.stderr[-2000:]
     data = json.loads((out / 'ablation.json').read_text())
     assert [row['name'] for row in data['rows']] == [
-        'sup-all', 'backward-once', 'backward-per-stack']
+        'sup-all', 'backward-once', 'backward-apart']
     assert data['missing'][0].startswith('Paper: intermediate supervision')
     assert [a.split(':')[0] for a in data['answers']][:1] == ['- Backward']
     assert sorted(p.name for p in (tmp_path / 'work' / 'runs').glob(
@@ -97,7 +112,8 @@ def test_readme_without_markers_is_one_line_before_any_run(tmp_path):
     readme = tmp_path / 'README.md'
     readme.write_text('# no markers\n')
     r = subprocess.run([sys.executable, 'tools/ablation.py', '--quick',
-                        '--work-dir', tmp_path / 'work', '--out',
+                        '--work-dir', tmp_path / 'work', '--results',
+                        tmp_path / 'results', '--out',
                         tmp_path / 'docs', '--readme', readme], cwd=REPO,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.strip().startswith(
@@ -129,74 +145,97 @@ def test_a_difference_is_called_only_when_its_interval_excludes_zero():
     assert apart[0] == pytest.approx(5) and stats.called(apart)
     close = stats.welch_interval([80, 83, 77], [79, 82, 76])
     assert close[1] < 0 < close[2] and not stats.called(close)
-    # the interval is the textbook Welch one (scipy's t test agrees)
-    from scipy.stats import ttest_ind
+    # the intervals and p-values are the textbook ones (scipy agrees)
+    from scipy.stats import ttest_ind, ttest_rel
     a, b = np.array([70.1, 72.3, 71.0, 69.5]), np.array([68.0, 69.9, 67.2])
-    d, low, high = stats.welch_interval(a, b)
-    ci = ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
-    assert (low, high) == pytest.approx((ci.low, ci.high))
+    d, low, high, p = stats.welch_interval(a, b)
+    t = ttest_ind(a, b, equal_var=False)
+    ci = t.confidence_interval(0.95)
+    assert (low, high, p) == pytest.approx((ci.low, ci.high, t.pvalue))
+    b4 = np.array([68.0, 69.9, 67.2, 68.4])
+    d, low, high, p = stats.paired_interval(a, b4)
+    t = ttest_rel(a, b4)
+    ci = t.confidence_interval(0.95)
+    assert (low, high, p) == pytest.approx((ci.low, ci.high, t.pvalue))
 
 
-def test_flatness_and_the_seeds_a_close_call_gets():
+def test_pairing_sees_what_welch_misses_on_the_same_models():
+    """Two decodings of the same five models: a consistent +0.3 that the
+    seed spread hides from an unpaired interval."""
+    msra = [88.0, 91.0, 89.5, 92.0, 90.0]
+    dark = [m + 0.3 + e for m, e in zip(msra, (0, .05, -.05, .02, -.02))]
+    assert not stats.called(stats.welch_interval(dark, msra))
+    assert stats.called(stats.paired_interval(dark, msra))
+
+
+def test_equivalence_needs_the_90_interval_inside_the_margin():
+    same = [90.0, 90.5, 89.5, 90.2, 89.8]
+    near = [90.3, 90.6, 89.9, 90.4, 90.1]
+    assert stats.equivalent(near, same, paired=False)
+    wide = [85.0, 95.0, 88.0, 93.0, 90.0]
+    assert not stats.equivalent(wide, same, paired=False)
+    iv = stats.welch_interval(wide, same)
+    assert not stats.called(iv)
+    assert stats.verdict(iv, {}, False).startswith('inconclusive')
+    assert stats.verdict(stats.welch_interval(near, same), {}, True) == \
+        'equivalent within 1.5'
+
+
+def test_holm_keeps_only_what_survives_the_family():
+    # alpha/3, alpha/2, alpha: 0.01 <= 0.0167 kept, 0.03 > 0.025 stops
+    assert stats.holm([0.01, 0.03, 0.04]) == [True, False, False]
+    assert stats.holm([0.04, 0.001, 0.02]) == [True, True, True]
+    assert stats.holm([0.2, 0.001]) == [False, True]
+
+
+def test_flatness_says_the_schedule_ended_not_convergence():
     rising = [(200, 40), (400, 55), (600, 62), (800, 66)]
     flat = [(200, 40), (400, 70), (600, 78), (800, 79)]
     assert stats.last_quarter_gain(rising) == 4
     assert not stats.converged(stats.last_quarter_gain(rising))
     assert stats.converged(stats.last_quarter_gain(flat))
-    assert 'not converged' in stats.verdict((1, 0.5, 1.5), {'x': 4.0})
-    assert stats.needs_more_seeds([80, 82, 81], [79, 81, 80])
-    assert not stats.needs_more_seeds([90, 91, 90], [80, 81, 80])
-    assert not stats.needs_more_seeds([80] * 5, [79] * 5)
-    # more seeds cannot make a comparison with an unconverged variant one
-    assert stats.needs_more_seeds([80, 82, 81], [79, 81, 80], 5, [0.5, 1.9])
-    assert not stats.needs_more_seeds([80, 82, 81], [79, 81, 80], 5,
-                                      [0.5, 2.0])
+    assert stats.verdict((1, 0.5, 1.5, 0.01), {'x': 4.0}, False) == \
+        'not flat (x): no conclusion'
 
 
-def test_the_grid_adds_seeds_only_to_close_calls_that_converged():
+def test_seeds_are_fixed_per_group_before_any_run():
+    from argparse import Namespace
+
     import ablation
     from _ablation import variants
-
-    def results(last_gain):
-        out = {}
-        for name, pck in (('sup-all', [90.0, 91.0, 89.0]),
-                          ('sup-last', [89.5, 90.5, 88.5])):
-            gain = last_gain if name == 'sup-last' else 0.5
-            for seed, p in enumerate(pck):
-                out[(variants.training_key(variants.settings(name)), seed)] = \
-                    dict(tests={'': {'PCK': p}}, val_curve=[
-                        [600, 50.0], [1200, 70.0], [1800, p - gain],
-                        [2400, p]])
-        return out
-    names = ['sup-all', 'sup-last']
-    extra = ablation.seeds_to_add(names, [0, 1, 2], results(0.5), 5)
-    assert sorted(seed for _, seed in extra) == [3, 3, 4, 4]
-    assert ablation.seeds_to_add(names, [0, 1, 2], results(2.5), 5) == {}
+    assert variants.seeds_of('sup-last') == [0, 1, 2, 3, 4]
+    assert variants.seeds_of('budget-1') == [0, 1, 2]
+    assert variants.seeds_of('per-stack') == [0, 1, 2, 3, 4]
+    assert ablation.seeds('budget-4', Namespace(seeds=None)) == [0, 1, 2]
+    assert ablation.seeds('budget-4', Namespace(seeds=[7])) == [7]
+    assert not hasattr(ablation, 'seeds_to_add')  # nothing added later
 
 
-def _row(name, pck, gain=0.5):
-    return dict(name=name, group='sup', label=name, last_quarter_gain=gain,
-                values={'PCK': pck, 'PCK@0.1': [20.0, 21.0, 22.0][:len(pck)]})
+def _row(name, pck, gain=0.5, key=None, group='sup'):
+    return dict(name=name, group=group, label=name, last_quarter_gain=gain,
+                key=key or [name], seed_ids=list(range(len(pck))),
+                values={'PCK': pck, 'PCK@0.1': [20.0, 21.0, 22.0, 21.0,
+                                                21.5][:len(pck)]})
 
 
-def test_a_close_call_waits_for_its_extra_seeds():
-    ref = _row('sup-all', [90.0, 91.0, 89.0])
-    close, apart = _row('sup-last', [89.5, 90.5, 88.5]), \
-        _row('sup-last', [80.0, 81.0, 79.0])
-    late = _row('sup-last', [89.5, 90.5, 88.5], gain=3.0)
-    for row, said in ((close, 'within twice the seed spread on 3 and 3 '
-                       'seeds: no conclusion until 5'), (apart, 'lower'),
-                      (late, 'not converged (sup-last): no conclusion')):
-        report_lib.compare([ref, row], max_seeds=5)
+def test_each_comparison_gets_its_verdict_pairing_and_holm():
+    ref = _row('sup-all', [90.0, 91.0, 89.0, 90.5, 89.5])
+    lower = _row('sup-last', [80.0, 81.0, 79.0, 80.5, 79.5])
+    late = _row('sup-last', [89.5, 90.5, 88.5, 90.0, 89.0], gain=3.0)
+    for row, said in ((lower, 'lower'),
+                      (late, 'not flat (sup-last): no conclusion')):
+        report_lib.compare([ref, row])
         assert row['vs_reference']['PCK']['verdict'] == said
-    # with its 5 seeds the same close call is judged by its interval
-    ref5 = _row('sup-all', [90.0, 91.0, 89.0, 90.0, 90.0])
-    close5 = _row('sup-last', [89.5, 90.5, 88.5, 89.5, 89.5])
-    for r in (ref5, close5):
-        r['values']['PCK@0.1'] = [20.0, 21.0, 22.0, 21.0, 21.0]
-    report_lib.compare([ref5, close5], max_seeds=5)
-    assert close5['vs_reference']['PCK']['verdict'].startswith(
-        'no difference shown')
+        assert row['vs_reference']['PCK']['paired'] is False
+    assert lower['vs_reference']['PCK']['holm'] is True
+    # the same trained models (another decoding): paired
+    hm = _row('hm-4-msra', ref['values']['PCK'], key=['k'], group='heatmap')
+    dark = _row('hm-4-dark', [v + 0.2 for v in ref['values']['PCK']],
+                key=['k'], group='heatmap')
+    report_lib.compare([hm, dark])
+    d = dark['vs_reference']['PCK']
+    assert d['paired'] is True and d['verdict'] == 'higher'
+    assert 'paired' in report_lib._interval(d)
 
 
 def test_a_longer_schedule_is_its_own_training(tmp_path):
@@ -222,9 +261,10 @@ def test_a_longer_schedule_is_its_own_training(tmp_path):
 
 def test_a_later_invocation_adds_tests_and_keeps_the_earlier_ones(
         tmp_path, monkeypatch):
-    """A finished training asked for by another variant (the reference's
-    5-seed close calls, then the per-stack table) runs only the tests it
-    lacks; the earlier ones stay in result.json with their time."""
+    """A finished training that lacks tests (an earlier version of the
+    tool asked for fewer) runs only those; the earlier ones stay in
+    result.json with their time, which is copied to the committed
+    results."""
     from _ablation import runs, variants
     run = dict(iters=2400, evals=8, batch=16, lr=2.5e-3, workers=0,
                data_root=str(tmp_path), data_tag='medium-v5',
@@ -243,7 +283,8 @@ def test_a_later_invocation_adds_tests_and_keeps_the_earlier_ones(
     monkeypatch.setattr(runs, '_call', lambda cmd, log, env: called.append(
         cmd[cmd.index('--work-dir') + 1]))
     monkeypatch.setattr(runs, '_test_metrics', lambda out: {'PCK': 70.0})
-    result = runs.train_and_evaluate(key, s, 3, run, {}, ['per-stack'])
+    run['results_dir'] = str(tmp_path / 'results')
+    result = runs.train_and_evaluate(key, s, 3, run, {})
     assert sorted(p.rsplit('_', 1)[-1] for p in called) == [
         'stack0', 'stack1', 'stack2']
     assert result['tests']['dark'] == {'PCK': 90.1}  # kept, not rerun
@@ -251,7 +292,13 @@ def test_a_later_invocation_adds_tests_and_keeps_the_earlier_ones(
                                     'stack2'}
     assert result['test_time'] >= 30.0
     assert json.loads((work / 'result.json').read_text()) == result
-    assert runs.cached(key, s, 3, run, ['per-stack', 'hm-4-dark']) == result
+    committed = tmp_path / 'results' / f'{runs.run_tag(key, run, 3)}.json'
+    assert json.loads(committed.read_text()) == result
+    assert runs.cached(key, s, 3, run) == result
+    # a fresh clone: the work dir is gone, the committed result is enough
+    import shutil
+    shutil.rmtree(work)
+    assert runs.cached(key, s, 3, run) == result
 
 
 def test_a_preset_trains_and_tests_with_it_and_is_cached_apart(
@@ -261,7 +308,7 @@ def test_a_preset_trains_and_tests_with_it_and_is_cached_apart(
     from _ablation import runs, variants
     plain = dict(iters=2400, evals=8, batch=16, lr=2.5e-3, workers=0,
                  data_root=str(tmp_path), data_tag='medium-v5',
-                 work_dir=str(tmp_path))
+                 work_dir=str(tmp_path), results_dir=str(tmp_path / 'r'))
     fast = dict(plain, preset='fast')
     s = variants.settings('hm-4-dark')
     key = variants.training_key(s)
@@ -270,17 +317,17 @@ def test_a_preset_trains_and_tests_with_it_and_is_cached_apart(
     plain_work = tmp_path / 'runs' / runs.run_tag(key, plain, 0)
     plain_work.mkdir(parents=True)
     (plain_work / 'result.json').write_text(json.dumps(dict(
-        train_time=1.0, val_curve=[], tests={'': {}, 'dark': {}})))
-    assert runs.cached(key, s, 0, plain, ['hm-4-dark']) is not None
-    assert runs.cached(key, s, 0, fast, ['hm-4-dark']) is None
+        train_time=1.0, val_curve=[], tests={'': {}, 'dark': {}, 'stack0': {},
+                                             'stack1': {}, 'stack2': {}})))
+    assert runs.cached(key, s, 0, plain) is not None
+    assert runs.cached(key, s, 0, fast) is None
     calls = []
     monkeypatch.setattr(runs, '_call', lambda cmd, log, env: calls.append(
         cmd))
     monkeypatch.setattr(runs, '_val_curve', lambda work: [])
     monkeypatch.setattr(runs, '_test_metrics', lambda out: {'PCK': 1.0})
-    runs.train_and_evaluate(key, s, 0, fast, {}, ['hm-4-dark'])
-    assert [c[1] for c in calls] == ['tools/train.py', 'tools/test.py',
-                                     'tools/test.py']
+    runs.train_and_evaluate(key, s, 0, fast, {})
+    assert [c[1] for c in calls] == ['tools/train.py'] + ['tools/test.py'] * 5
     for c in calls:
         assert c[c.index('--preset') + 1] == 'fast'
 
@@ -313,11 +360,11 @@ def test_the_progress_bar_counts_iterations_and_cached_runs_as_done(
     wanted = {(variants.training_key(ref), 0): ref,
               (variants.training_key(long_), 0): long_}
     cached_key = (variants.training_key(ref), 0)
-    monkeypatch.setattr(ablation, 'cached', lambda key, s, seed, run, names:
+    monkeypatch.setattr(ablation, 'cached', lambda key, s, seed, run:
                         {} if (key, seed) == cached_key else None)
     monkeypatch.setattr(ablation, 'model_cost', lambda s: (0, 1.0))
     monkeypatch.setattr(ablation, 'train_and_evaluate',
-                        lambda key, s, seed, run, env, names: {})
+                        lambda key, s, seed, run, env: {})
     bar = tqdm(total=0, smoothing=0, file=io.StringIO())
-    assert len(ablation.run_grid(wanted, run, {}, [], bar)) == 2
+    assert len(ablation.run_grid(wanted, run, {}, bar)) == 2
     assert (bar.total, bar.initial, bar.n) == (500, 100, 500)

@@ -11,9 +11,10 @@ import numpy as np
 
 from hg_plugin.evaluation.mpii_pckh_curve import REPORTED
 
-from .stats import (FLAT_GAIN, MORE_SEEDS, converged, last_quarter_gain,
-                    mean_std, needs_more_seeds, verdict, welch_interval)
-from .variants import GROUPS, VARIANTS, is_reference, model_cost, settings
+from .stats import (FLAT_GAIN, MARGIN, called, converged, equivalent, holm,
+                    interval, last_quarter_gain, mean_std, verdict)
+from .variants import (GROUPS, REFERENCES, VARIANTS, model_cost, settings,
+                       training_key)
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -39,12 +40,16 @@ def mean_curve(runs: List[Dict]) -> List[List[float]]:
 
 
 def variant_row(name: str, runs: List[Dict]) -> Dict:
+    """A variant's numbers from its runs (one per seed, in seed order):
+    every metric's per-seed values, their mean +- std, the mean curve."""
     tests = [metrics_of(r, name) for r in runs]
     params, macs = model_cost(settings(name))
     val = mean_curve(runs)
     return dict(
         name=name, group=VARIANTS[name][0], label=VARIANTS[name][1],
-        seeds=len(runs), params=params, macs=macs,
+        key=[str(v) for v in training_key(settings(name))],
+        seeds=len(runs), seed_ids=[r.get('seed') for r in runs],
+        params=params, macs=macs,
         train_s=float(np.mean([r['train_time'] for r in runs])),
         values={k: [m[k] for m in tests] for k in METRICS},
         **{k: mean_std([m[k] for m in tests]) for k in METRICS},
@@ -53,35 +58,47 @@ def variant_row(name: str, runs: List[Dict]) -> Dict:
         val=val, last_quarter_gain=last_quarter_gain(val) if val else None)
 
 
-def compare(rows: List[Dict], max_seeds: int = MORE_SEEDS) -> None:
+def _difference_of(a, b, paired: bool, gains: Dict[str, float]) -> Dict:
+    iv = interval(a, b, paired)
+    return dict(diff=iv[0], ci95=[iv[1], iv[2]], p=iv[3],
+                paired=paired, equivalent=equivalent(a, b, paired),
+                verdict=verdict(iv, gains, equivalent(a, b, paired)))
+
+
+def _holm(diffs: List[Dict]) -> None:
+    """Holm within one question's family: ``holm`` says whether a called
+    difference survives the correction."""
+    keep = holm([d['p'] for d in diffs])
+    for d, k in zip(diffs, keep):
+        d['holm'] = bool(k and called((d['diff'], *d['ci95'])))
+
+
+def compare(rows: List[Dict]) -> None:
     """Each row gains its difference to its group's reference (PCKh@0.5 and
-    PCKh@0.1, 95 % Welch intervals) and the verdict they support; a
-    comparison within twice its seed spread on fewer than ``max_seeds``
-    seeds (PCKh@0.5) waits for its extra seeds instead."""
-    refs = {r['group']: r for r in rows if is_reference(r['name'])}
+    PCKh@0.1; paired where both are the same trained models, Welch
+    otherwise), the verdict it supports and, for PCKh@0.5, whether Holm's
+    correction within the group keeps it."""
+    refs = {r['group']: r for r in rows if r['name'] in REFERENCES.values()}
+    family = {}
     for r in rows:
         ref = refs.get(r['group'])
         if ref is None or ref is r:
             continue
         gains = {x['label']: x['last_quarter_gain'] for x in (r, ref)
                  if x['last_quarter_gain'] is not None}
-        a, b = r['values']['PCK'], ref['values']['PCK']
-        pending = needs_more_seeds(a, b, max_seeds, list(gains.values()))
-        r['vs_reference'] = {}
-        for k in ('PCK', 'PCK@0.1'):
-            interval = welch_interval(r['values'][k], ref['values'][k])
-            said = verdict(interval, gains)
-            if pending:  # (never for a variant that has not converged)
-                said = (f'within twice the seed spread on {len(a)} and '
-                        f'{len(b)} seeds: no conclusion until {max_seeds}')
-            r['vs_reference'][k] = dict(
-                diff=interval[0], ci95=[interval[1], interval[2]],
-                verdict=said)
+        paired = r['key'] == ref['key'] and r['seed_ids'] == ref['seed_ids']
+        r['vs_reference'] = {
+            k: _difference_of(r['values'][k], ref['values'][k], paired, gains)
+            for k in ('PCK', 'PCK@0.1')}
+        family.setdefault(r['group'], []).append(r['vs_reference']['PCK'])
+    for diffs in family.values():
+        _holm(diffs)
 
 
 def per_stack_rows(runs: List[Dict], stacks: int) -> List[Dict]:
-    """PCKh of each stack's heatmaps of the paper model, each earlier stack
-    with its difference to the last (95 % Welch interval, verdict)."""
+    """PCKh of each stack's heatmaps of the paper model (per-seed values
+    kept), each earlier stack with its paired difference to the last (the
+    same models), Holm within the per-stack family."""
     values = []
     for i in range(stacks):  # the last stack is the default test
         name = f'stack{i}' if i < stacks - 1 else ''
@@ -90,13 +107,13 @@ def per_stack_rows(runs: List[Dict], stacks: int) -> List[Dict]:
     out = []
     for v in values:
         row = {k: mean_std(x) for k, x in v.items()}
-        row['seeds'] = len(runs)
+        row.update(seeds=len(runs), seed_ids=[r.get('seed') for r in runs],
+                   values=v)
         if v is not values[-1]:
-            interval = welch_interval(v['PCK'], values[-1]['PCK'])
-            row['vs_last'] = dict(diff=interval[0],
-                                  ci95=[interval[1], interval[2]],
-                                  verdict=verdict(interval, {}))
+            row['vs_last'] = _difference_of(v['PCK'], values[-1]['PCK'],
+                                            True, {})
         out.append(row)
+    _holm([r['vs_last'] for r in out if 'vs_last' in r])
     return out
 
 
@@ -105,11 +122,15 @@ def _pm(v) -> str:
 
 
 def _interval(d: Dict, label: str = '95 % CI ', short: bool = False) -> str:
-    """A difference ``d`` as text: ``+1.2 [95 % CI -0.3, +2.7]: verdict``
-    (``short``: the verdict without its parenthesis)."""
+    """A difference ``d`` as text: ``+1.2 [95 % CI -0.3, +2.7], paired:
+    verdict`` (``short``: the verdict without its parenthesis)."""
     low, high = d['ci95']
     said = d['verdict'].split(' (')[0] if short else d['verdict']
-    return f"{d['diff']:+.1f} [{label}{low:+.1f}, {high:+.1f}]: {said}"
+    how = 'paired' if d.get('paired') else 'Welch'
+    holm_ = '' if 'holm' not in d or not called((d['diff'], low, high)) \
+        else ('; kept by Holm' if d['holm'] else '; not kept by Holm')
+    return f"{d['diff']:+.1f} [{label}{low:+.1f}, {high:+.1f}], {how}: " \
+        f"{said}{holm_}"
 
 
 def _difference(r: Dict, k: str) -> str:
@@ -117,11 +138,17 @@ def _difference(r: Dict, k: str) -> str:
     return _interval(d, label='') if d else 'reference'
 
 
-def answers(rows: List[Dict], per_stack=None, costs=None) -> List[str]:
-    """One sentence per comparison, its numbers and interval in it (PCKh@0.5
-    and PCKh@0.1), then the per-stack numbers and the backward's costs:
-    what the README's "Ablations" may say, and nothing more."""
-    refs = {r['group']: r for r in rows if is_reference(r['name'])}
+def _cost(r: Dict) -> str:
+    return f"{r['params'] / 1e6:.2f}M params, {r['macs'] / 1e6:.0f} MMACs"
+
+
+def answers(rows: List[Dict], per_stack=None, costs=None,
+            budget: str = '') -> List[str]:
+    """One sentence per comparison, its numbers, interval, cost and fixed
+    budget in it (PCKh@0.5 and PCKh@0.1), then the per-stack numbers and
+    the backward readings' costs: what the README's "Ablations" may say,
+    and nothing more."""
+    refs = {r['group']: r for r in rows if r['name'] in REFERENCES.values()}
     out = []
     for r in rows:
         d = r.get('vs_reference', {})
@@ -129,8 +156,10 @@ def answers(rows: List[Dict], per_stack=None, costs=None) -> List[str]:
             continue
         ref = refs[r['group']]
         out.append(
-            f"- {info_title(r['group'])}: {r['label']} vs {ref['label']} "
-            f"({r['seeds']} and {ref['seeds']} seeds): PCKh@0.5 "
+            f"- {info_title(r['group'])}: {r['label']} ({_cost(r)}) vs "
+            f"{ref['label']} ({_cost(ref)}), {r['seeds']} and "
+            f"{ref['seeds']} seeds, at a fixed budget of "
+            f"{budget_of(r, budget)}: PCKh@0.5 "
             f"{r['PCK'][0]:.1f} vs {ref['PCK'][0]:.1f}, "
             f"{_interval(d['PCK'])}; PCKh@0.1 "
             f"{r['PCK@0.1'][0]:.1f} vs {ref['PCK@0.1'][0]:.1f}, "
@@ -141,23 +170,41 @@ def answers(rows: List[Dict], per_stack=None, costs=None) -> List[str]:
             if 'vs_last' in m else '') for i, m in enumerate(per_stack))
         out.append(f'- Per stack (the paper model, PCKh@0.5, '
                    f'{per_stack[0]["seeds"]} seeds; each earlier stack\'s '
-                   f'difference to the last [95 % CI]): {parts}.')
+                   f'paired difference to the last [95 % CI]): {parts}.')
     rows_c = (costs or {}).get('rows', {})
-    if len(rows_c) == 2:
-        once, each = rows_c['backward-once'], rows_c['backward-per-stack']
+    if 'backward-once' in rows_c and len(rows_c) > 1:
+        once = rows_c['backward-once']
+        parts = [f"{COST_LABELS[n]} {c['step_ms']:.0f} ms "
+                 f"({c['step_ms'] / once['step_ms']:.2f}x), "
+                 f"{c['activation_mib']:.1f} MiB "
+                 f"({c['activation_mib'] / once['activation_mib']:.2f}x)"
+                 for n, c in rows_c.items() if n != 'backward-once']
         out.append(
-            f"- Backward cost (batch {costs['batch']}, median of "
-            f"{costs['repeat']} alternating steps): backward per stack "
-            f"{each['step_ms']:.0f} ms vs one backward "
-            f"{once['step_ms']:.0f} ms a step "
-            f"({each['step_ms'] / once['step_ms']:.2f}x), activation memory "
-            f"{each['activation_mib']:.1f} vs {once['activation_mib']:.1f} "
-            f"MiB ({each['activation_mib'] / once['activation_mib']:.2f}x).")
+            f"- Backward readings' cost (batch {costs['batch']}, median of "
+            f"{costs['repeat']} alternating steps; step time, activation "
+            f"memory; vs one backward {once['step_ms']:.0f} ms, "
+            f"{once['activation_mib']:.1f} MiB): " + '; '.join(parts) + '.')
     return out
+
+
+# the backward question's cost rows: the trained readings and the
+# graph-kept one, which needs no training (its gradients are one backward's)
+COST_LABELS = {'backward-once': 'one backward',
+               'backward-kept': 'per-stack backward, graph kept',
+               'backward-apart': 'stacks trained apart',
+               'backward-immediate': 'immediate update'}
+
+
+def budget_of(r: Dict, budget: str) -> str:
+    """``budget`` (the reference schedule, e.g. '12.8 epochs (2400
+    iterations of batch 16)') times the variant's schedule."""
+    times = settings(r['name'])['schedule']
+    return budget if times == 1 else f'{times}x {budget}'
 
 
 def info_title(group: str) -> str:
     return {'sup': 'Supervision', 'stacks': 'Stacks',
+            'budget': 'Stacks at 2x the budget',
             'backward': 'Backward', 'res': 'Resolution',
             'heatmap': 'Heatmaps'}.get(group, group)
 
@@ -186,14 +233,17 @@ def markdown(rows, per_stack, costs, info, said: List[str]) -> List[str]:
                 f"{_difference(r, 'PCK@0.1')} | {r['params'] / 1e6:.3f}M | "
                 f"{r['macs'] / 1e6:.0f} | {r['train_s']:.0f} |")
         if g == 'backward' and costs:
-            lines += ['', 'One training step at the grid\'s batch, both '
-                      'variants alternating in one process (median of '
+            lines += ['', 'One training step at the grid\'s batch, the '
+                      'readings alternating in one process (median of '
                       f'{costs["repeat"]}); activation memory: the '
                       'saved-for-backward tensors autograd holds at their '
-                      'peak.', '', '| variant | step ms | activation MiB |',
+                      'peak. The graph-kept reading is not trained: its '
+                      'gradients are one backward\'s (tests/models/'
+                      'pose_estimators/test_stagewise_topdown.py).', '',
+                      '| reading | step ms | activation MiB |',
                       '|---|---|---|']
             for name, c in costs['rows'].items():
-                lines.append(f'| {VARIANTS[name][1]} | {c["step_ms"]:.0f} '
+                lines.append(f'| {COST_LABELS[name]} | {c["step_ms"]:.0f} '
                              f'| {c["activation_mib"]:.1f} |')
         lines.append('')
     if per_stack:
@@ -271,7 +321,7 @@ def write_readme(path: str, lines: List[str]) -> None:
 
 def write(out: str, rows, per_stack, costs, info) -> List[str]:
     """Write the report; return its answers (for the README)."""
-    said = answers(rows, per_stack, costs)
+    said = answers(rows, per_stack, costs, info.get('budget', ''))
     with open(osp.join(out, 'ablation.md'), 'w') as f:
         f.write('\n'.join(markdown(rows, per_stack, costs, info, said)) +
                 '\n')

@@ -1,8 +1,12 @@
 """One (training settings, seed) run: train with MMPose's ``tools/train.py``
 (held-out evaluations along the way: the curve), test the checkpoint with
 ``tools/test.py`` once per decoding or stack the variants need. Each run is
-cached in ``<work-dir>/runs/<tag>/result.json``; an interrupted run starts
-again."""
+cached in ``<work-dir>/runs/<tag>/result.json`` and copied to
+``<results>/<tag>.json`` (committed: a later session, whose work dir is
+gone, continues from it); an interrupted run starts again. Every training
+is tested with every decoding and stack any variant of its settings needs,
+whichever variants an invocation names, so that a committed result never
+lacks a test whose checkpoint is gone."""
 import glob
 import json
 import os
@@ -11,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, Iterable, Optional
+from typing import Dict, Optional, Tuple
 
 from .variants import (VARIANTS, decoder_options, iterations, settings,
                        training_key, write_variant_config)
@@ -58,12 +62,12 @@ def _test_metrics(work: str) -> Dict:
     return [r for r in recs if 'AUC' in r][-1]
 
 
-def tests_needed(key, stacks: int, names: Iterable[str]) -> Dict[str, list]:
+def tests_needed(key, stacks: int) -> Dict[str, list]:
     """Test name -> ``--cfg-options``: the training's own decoding (last
     stack), DARK where a variant decodes with it, each earlier stack where
     the per-stack table asks."""
     tests = {'': []}
-    for n in names:
+    for n in VARIANTS:
         s = settings(n)
         if training_key(s) != key:
             continue
@@ -75,33 +79,39 @@ def tests_needed(key, stacks: int, names: Iterable[str]) -> Dict[str, list]:
     return tests
 
 
-def cached(key, s: Dict, seed: int, run: Dict,
-           names: Iterable[str] = tuple(VARIANTS)) -> Optional[Dict]:
-    """The finished run's result when it has every test ``names`` need."""
-    done = osp.join(run['work_dir'], 'runs', run_tag(key, run, seed),
-                    'result.json')
-    if not osp.isfile(done):
-        return None
-    with open(done) as f:
-        result = json.load(f)
-    return result if has_tests(result, key, s['stacks'], names) else None
+def result_files(key, run: Dict, seed: int) -> Tuple[str, str]:
+    """(the committed result file, the work dir's) of a run."""
+    tag = run_tag(key, run, seed)
+    return (osp.join(run['results_dir'], f'{tag}.json'),
+            osp.join(run['work_dir'], 'runs', tag, 'result.json'))
 
 
-def has_tests(result: Dict, key, stacks: int, names: Iterable[str]) -> bool:
-    """Whether a finished run has every test ``names`` need."""
-    return set(tests_needed(key, stacks, names)) <= set(result['tests'])
+def cached(key, s: Dict, seed: int, run: Dict) -> Optional[Dict]:
+    """The finished run's result when it has every test it needs."""
+    for done in result_files(key, run, seed):
+        if osp.isfile(done):
+            with open(done) as f:
+                result = json.load(f)
+            if has_tests(result, key, s['stacks']):
+                return result
+    return None
 
 
-def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
-                       names: Iterable[str] = tuple(VARIANTS)) -> Dict:
+def has_tests(result: Dict, key, stacks: int) -> bool:
+    """Whether a finished run has every test its variants need."""
+    return set(tests_needed(key, stacks)) <= set(result['tests'])
+
+
+def train_and_evaluate(key, s: Dict, seed: int, run: Dict,
+                       env: Dict) -> Dict:
     """Train one (settings, seed) once; return its curve, timings and the
     test metrics (``tests``: test name -> metrics)."""
-    result = cached(key, s, seed, run, names)
+    result = cached(key, s, seed, run)
     if result is not None:
         return result
     work = osp.join(run['work_dir'], 'runs', run_tag(key, run, seed))
     done = osp.join(work, 'result.json')
-    tests = tests_needed(key, s['stacks'], names)
+    tests = tests_needed(key, s['stacks'])
     cfg = osp.join(work, 'config.py')
     ckpt = osp.join(work, f'iter_{iterations(s, run)}.pth')
     trained = osp.join(work, 'train.json')
@@ -114,7 +124,7 @@ def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
                *_speed(run)],
               osp.join(work, 'train.out'), env)
         with open(trained, 'w') as f:
-            json.dump(dict(train_time=time.time() - start,
+            json.dump(dict(train_time=time.time() - start, started_at=start,
                            val_curve=_val_curve(work)), f)
     with open(trained) as f:
         result = dict(json.load(f), tests={})
@@ -133,6 +143,10 @@ def train_and_evaluate(key, s: Dict, seed: int, run: Dict, env: Dict,
               osp.join(work, f'test_{name or "default"}.out'), env)
         result['tests'][name] = _test_metrics(out)
     result['test_time'] = result.get('test_time', 0) + time.time() - start
-    with open(done, 'w') as f:
-        json.dump(result, f)
+    result.update(seed=seed, key=[str(v) for v in key],
+                  finished_at=time.time())
+    for path in result_files(key, run, seed)[::-1]:
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(result, f)
     return result

@@ -6,7 +6,7 @@ CPU scale - 4 stacks of f=32, hourglass depth 3, 128 px input, heatmaps at
 1/4 (32 px) with MSRA targets (sigma 2) and the paper's decoding (argmax +
 quarter offset), every stack supervised, one backward per step.
 """
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -19,7 +19,8 @@ from hg_plugin.pipelines import topdown_pipelines
 BASE = dict(stacks=4, width=32, size=128, stride=4, codec='msra', sup='all',
             sigma=2, schedule=1)  # schedule: times --iters
 # name: (group, label, changes to BASE). Widths of the stack variants keep
-# parameters (and with them MACs, both ~ stacks x f^2) about equal.
+# parameters about equal (~ stacks x f^2); their MACs are not equal (the
+# stem's share differs), so every sentence states them.
 VARIANTS = {
     'sup-all': ('sup', 'every stack (paper)', {}),
     'sup-last': ('sup', 'last stack only', dict(sup='last')),
@@ -27,9 +28,19 @@ VARIANTS = {
     'stacks-2': ('stacks', '2 stacks, f=44', dict(stacks=2, width=44)),
     'stacks-4': ('stacks', '4 stacks, f=32', {}),
     'stacks-8': ('stacks', '8 stacks, f=24', dict(stacks=8, width=24)),
+    'budget-1': ('budget', '1 stack, f=60, 2x iterations',
+                 dict(stacks=1, width=60, schedule=2)),
+    'budget-2': ('budget', '2 stacks, f=44, 2x iterations',
+                 dict(stacks=2, width=44, schedule=2)),
+    'budget-4': ('budget', '4 stacks, f=32, 2x iterations',
+                 dict(schedule=2)),
     'backward-once': ('backward', 'one backward per step', {}),
-    'backward-per-stack': ('backward', 'backward per stack as its loss is '
-                           'computed', dict(sup='stagewise')),
+    'backward-apart': ('backward', 'stacks trained apart (backward per '
+                       'stack, next stack on detached inputs)',
+                       dict(sup='apart')),
+    'backward-immediate': ('backward', 'immediate update (each stack '
+                           'stepped as soon as its loss is back-propagated)',
+                           dict(sup='immediate')),
     'res-128': ('res', '128 px in (reference)', {}),
     'res-64': ('res', '64 px in, equal iterations', dict(size=64)),
     'res-64-wide': ('res', '64 px in, f=64: equal MACs', dict(size=64,
@@ -46,11 +57,21 @@ VARIANTS = {
                  dict(stride=2, sigma=4, codec='udp')),
     'per-stack': ('per-stack', 'each stack of the paper model', {}),
 }
-# run only when named (the budget of the default grid leaves them out;
-# res-64-wide is a second equal-compute design beside res-64-long, and at
-# the reference's schedule it never flattened, so it answered nothing)
-OPTIONAL = ('stacks-8', 'res-64-wide')
-GROUPS = ('sup', 'stacks', 'backward', 'res', 'heatmap')
+# Each group's reference: the variant every other one is compared with.
+REFERENCES = {'sup': 'sup-all', 'stacks': 'stacks-4', 'budget': 'budget-4',
+              'backward': 'backward-once', 'res': 'res-128',
+              'heatmap': 'hm-4-msra'}
+# Seeds of every variant of a group, fixed before any run (no seeds are
+# added after looking): 5, and 3 for the 2x-iteration runs.
+SEEDS = dict({g: 5 for g in REFERENCES}, budget=3)
+SEEDS['per-stack'] = 5
+# run only when named: res-64 and res-64-wide never flattened at the
+# reference's schedule (they answered nothing), stacks-8 is beyond the budget
+OPTIONAL = ('stacks-8', 'res-64', 'res-64-wide')
+GROUPS = ('sup', 'stacks', 'budget', 'backward', 'res', 'heatmap')
+# the backward readings: StagewiseTopdownPoseEstimator's modes ('kept' is
+# measured for its cost only: its gradients are one backward's)
+STAGEWISE = ('kept', 'apart', 'immediate')
 
 
 def settings(name: str) -> Dict:
@@ -58,13 +79,17 @@ def settings(name: str) -> Dict:
 
 
 def is_reference(name: str) -> bool:
-    return VARIANTS[name][2] == {} and name != 'per-stack'
+    return name in REFERENCES.values()
 
 
 def reference_of(name: str) -> Optional[str]:
     """The reference variant of ``name``'s group (None for per-stack)."""
-    return next((r for r in VARIANTS if is_reference(r)
-                 and VARIANTS[r][0] == VARIANTS[name][0]), None)
+    return REFERENCES.get(VARIANTS[name][0])
+
+
+def seeds_of(name: str, first: int = 0) -> List[int]:
+    """The seeds ``name`` is trained with (its group's fixed count)."""
+    return list(range(first, first + SEEDS[VARIANTS[name][0]]))
 
 
 def training_key(s: Dict) -> Tuple:
@@ -103,12 +128,14 @@ def write_variant_config(path: str, s: Dict, run: Dict, seed: int) -> None:
     workers) and data root."""
     codec = codec_of(s)
     model = dict(
-        type='StagewiseTopdownPoseEstimator' if s['sup'] == 'stagewise'
+        type='StagewiseTopdownPoseEstimator' if s['sup'] in STAGEWISE
         else 'TopdownPoseEstimator',
         backbone=dict(num_stacks=s['stacks'], feat_channels=s['width'],
                       depth=3, heatmap_stride=s['stride']),
         head=dict(num_stacks=s['stacks'], decoder=codec),
         test_cfg=dict(flip_test=False))
+    if s['sup'] in STAGEWISE:
+        model['mode'] = s['sup']
     if s['sup'] == 'last':
         model['head']['loss'] = dict(
             stack_weights=[0.0] * (s['stacks'] - 1) + [1.0])

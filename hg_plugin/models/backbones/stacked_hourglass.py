@@ -283,7 +283,7 @@ class StackedHourglass(BaseModule):
                 # not update BN statistics twice; dynamo takes no context_fn
                 context = {} if torch.compiler.is_compiling() else dict(
                     context_fn=lambda: (nullcontext(),
-                                        _bn_stats_kept(*modules)))
+                                        bn_stats_kept(*modules)))
                 x, features, heatmaps = checkpoint(
                     self._stack_and_merge, i, x, use_reentrant=False,
                     preserve_rng_state=False,  # no random layers
@@ -301,7 +301,7 @@ class StackedHourglass(BaseModule):
 
 
 @contextmanager
-def _bn_stats_kept(*modules: nn.Module):
+def bn_stats_kept(*modules: nn.Module):
     """Restore BN running statistics after a checkpoint's recomputation, so
     that a checkpointed training step updates them exactly once."""
     bns = [m for mod in modules for m in mod.modules()
