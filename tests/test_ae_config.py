@@ -15,18 +15,31 @@ from tests.conftest import REPO
 AE = REPO / 'configs' / 'hg4_ae_coco_512.py'
 
 
-def test_shipped_config_is_the_ae_paper_network():
+def test_shipped_config_is_4_supervised_stacks_of_heatmaps_and_tags():
+    """The AE paper's network as the config states it: 4 stacks of the
+    f=256, depth-4 hourglass at 512x512, each predicting 17 heatmaps and 17
+    tag maps at 128x128, every stack under heatmap MSE + AE loss (weight
+    0.001), decoded at the input size."""
     cfg = Config.fromfile(AE)
     assert check_config(cfg) is None
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
     init_default_scope('mmpose')
     model = MODELS.build(cfg.model)
-    assert model.backbone.num_stacks == 4
+    bb, head = model.backbone, model.head
+    assert (bb.num_stacks, bb.depth, bb.hgs[0].up1.conv3.out_channels) == \
+        (4, 4, 256)
+    assert head.num_stacks == 4 and cfg.model.head.tag_per_keypoint
+    assert cfg.model.head.keypoint_loss.type == 'KeypointMSELoss'
+    assert cfg.model.head.tag_loss == dict(type='AssociativeEmbeddingLoss',
+                                           loss_weight=0.001)
+    assert tuple(head.decoder.heatmap_size) == (512, 512)
     import torch
     with torch.no_grad():
         out = model.backbone(torch.zeros(1, 3, 512, 512))
     assert [tuple(o.shape) for o in out] == [(1, 34, 128, 128)] * 4
+    # all 34 maps of a stack are re-injected into the next one
+    assert [m.in_channels for m in bb.merge_preds] == [34] * 3
 
 
 def small_config(path):

@@ -269,3 +269,55 @@ def test_device_amp_optim_wrapper_auto_dtype_on_the_cpu(monkeypatch):
         optimizer=dict(type='SGD', lr=0.1)))
     assert wrapper.cast_dtype == torch.bfloat16
     assert not wrapper.loss_scaler.is_enabled()
+
+
+def _train_zoo_config(ws, work, *extra):
+    """MMPose's own tools/train.py on a zoo heatmap config (MobileNetV2
+    SimpleBaseline, COCO) for one epoch of the real COCO samples, seeded
+    and deterministic; (logged losses, final weights)."""
+    import json
+
+    import mmpose
+    mim = os.path.join(os.path.dirname(mmpose.__file__), '.mim')
+    cfg = os.path.join(mim, 'configs', 'body_2d_keypoint', 'topdown_heatmap',
+                       'coco', 'td-hm_mobilenetv2_8xb64-210e_coco-256x192.py')
+    opts = ['train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'val_dataloader.num_workers=0',
+            'val_dataloader.persistent_workers=False',
+            'train_cfg.max_epochs=1', 'train_cfg.val_interval=100',
+            'default_hooks.logger.interval=1',
+            'default_hooks.checkpoint.interval=1', 'randomness.seed=0',
+            'randomness.deterministic=True', 'model.init_cfg=None',
+            'model.backbone.init_cfg=None', *extra]
+    r = subprocess.run([sys.executable, os.path.join(mim, 'tools',
+                                                     'train.py'), cfg,
+                        '--work-dir', str(work), '--cfg-options', *opts],
+                       cwd=ws, capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    scalars = next(work.glob('*/vis_data/scalars.json'))
+    losses = [json.loads(line)['loss'] for line in
+              scalars.read_text().splitlines() if '"loss"' in line]
+    state = torch.load(work / 'epoch_1.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    return losses, state, r.stdout
+
+
+def test_the_plugin_leaves_a_zoo_run_unchanged(coco_workspace, tmp_path):
+    """The same seeded, deterministic zoo config (no hourglass) trains to
+    identical losses and weights with and without custom_imports=
+    ['hg_plugin']: none of import hg_plugin's process-wide fixes changes a
+    run that does not use the hourglass."""
+    plain = _train_zoo_config(coco_workspace, tmp_path / 'plain')
+    again = _train_zoo_config(coco_workspace, tmp_path / 'again')
+    assert plain[0] == again[0]  # the control: the run repeats exactly
+    with_plugin = _train_zoo_config(
+        coco_workspace, tmp_path / 'plugin',
+        "custom_imports.imports=['hg_plugin']",
+        'custom_imports.allow_failed_imports=False')
+    assert 'hg_plugin' in with_plugin[2]  # the import was in the config
+    assert len(plain[0]) >= 3 and with_plugin[0] == plain[0]
+    assert plain[1].keys() == with_plugin[1].keys()
+    for name, value in plain[1].items():
+        assert torch.equal(value, with_plugin[1][name]), name

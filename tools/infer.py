@@ -5,7 +5,12 @@ through MMPose's own APIs (as MMPoseInferencer takes them).
         [--bbox x,y,w,h | --bbox-file boxes.json] [--out-dir DIR] [--force]
 
 INPUT: an image, a folder (its images in name order; other files are
-skipped and counted in one warning line) or a video (every frame). For each
+skipped and counted in one warning line, and so are images that cannot be
+read - empty, truncated, not an image - named in one warning line at the
+end) or a video (every frame). Exit status: 0 when every readable image
+was processed (some folder images may have been skipped, as said), 1 on
+an error line (a single unreadable image, a folder without one readable
+image, a bad box). For each
 image or frame it writes DIR/<name>_pose.png (skeletons, and for the first
 person every stack's heatmaps side by side: the refinement across stacks)
 and DIR/<name>_keypoints.json; a video's frames are named
@@ -220,13 +225,18 @@ def list_inputs(path: str):
     return 'images', [(osp.splitext(osp.basename(path))[0], path)]
 
 
-def frames(path: str, kind: str, items):
-    """(name, source file, BGR image) for each image or video frame."""
+def frames(path: str, kind: str, items, unreadable: list):
+    """(name, source file, BGR image) for each image or video frame; a
+    folder's images that cannot be read are added to ``unreadable``
+    instead (a single image that cannot be read exits with one line)."""
     if kind == 'images':
         for name, file in items:
             img = cv2.imread(file)
-            if img is None:
+            if img is None and not osp.isdir(path):
                 sys.exit(f'error: cannot read image {file}')
+            if img is None:
+                unreadable.append(file)
+                continue
             yield name, file, img
         return
     stem = osp.splitext(osp.basename(path))[0]
@@ -284,8 +294,13 @@ def main():
               'are meaningless (smoke test only)', file=sys.stderr)
     elif not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    stream = frames(args.input, kind, items)
-    name, source, img = next(stream)
+    unreadable = []
+    stream = frames(args.input, kind, items, unreadable)
+    try:
+        name, source, img = next(stream)
+    except StopIteration:
+        sys.exit(f'error: {args.input}: none of its {len(items)} images can '
+                 f'be read (e.g. {unreadable[0]})')
     boxes = load_boxes(args, name, img.shape)  # before the model: fail fast
     model = init_or_exit(cfg, args.checkpoint, args.device)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -306,6 +321,10 @@ def main():
         what = 'frames' if kind == 'video' else 'images'
         print(f'{done} {what}; {stacks} stacks; wrote a picture and a '
               f'keypoints file per {what[:-1]} to {args.out_dir}')
+    if unreadable:
+        print(f'warning: {args.input}: skipped {len(unreadable)} image(s) '
+              f'that cannot be read: {", ".join(unreadable)}',
+              file=sys.stderr)
 
 
 if __name__ == '__main__':

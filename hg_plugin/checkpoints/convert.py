@@ -108,7 +108,10 @@ def _bearpaw_depth(sd: Dict[str, torch.Tensor]) -> int:
 
 def convert(state_dict: Dict[str, torch.Tensor],
             source: str) -> Tuple[Dict, Dict[str, torch.Tensor], List[str]]:
-    """Map a ``pv`` or ``bearpaw`` state dict onto StackedHourglass."""
+    """Map a ``pv`` or ``bearpaw`` state dict onto StackedHourglass:
+    (its arguments, the state dict, the source keys dropped - PV's unused
+    skip layers). Each conv bias that feeds a BN is folded into that BN's
+    running mean (the same function; StackedHourglass has no such bias)."""
     if source not in ('pv', 'bearpaw'):
         raise ConversionError(f"unknown source {source!r}: use 'pv' or "
                               "'bearpaw'")
@@ -124,7 +127,15 @@ def convert(state_dict: Dict[str, torch.Tensor],
         raise ConversionError(
             f'not a {source} stacked-hourglass checkpoint: no hourglass '
             'stacks or heatmap layers among its tensors')
-    target = StackedHourglass(**kwargs).state_dict()
+    net = StackedHourglass(**kwargs)
+    target = net.state_dict()
+    # the references' conv biases before BNs: folded into the BNs' running
+    # means (hg_plugin.models.backbones.fold_dead_biases), counted apart
+    sd = dict(sd)
+    for bias, mean in net.dead_bias_keys.items():
+        if bias in renamed and mean in renamed:
+            old = renamed.pop(bias)
+            sd[renamed[mean]] = sd[renamed[mean]] - sd[old]
     for key in target:  # saved before PyTorch 0.4.1: no num_batches_tracked
         old = key.replace('num_batches_tracked', 'running_mean')
         if key.endswith('num_batches_tracked') and key not in renamed and \

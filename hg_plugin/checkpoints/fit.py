@@ -12,7 +12,8 @@ from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from ..models.backbones import describe_mismatch, set_mismatch_hint
+from ..models.backbones import (StackedHourglass, describe_mismatch,
+                               fold_dead_biases, set_mismatch_hint)
 from ..shipped_configs import config_dir
 from .convert import strip_prefix
 from .safe_load import UnsafeCheckpointError, load_checkpoint
@@ -34,9 +35,12 @@ def check_checkpoint(path: str, model: nn.Module) -> Optional[str]:
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict):
         return f'checkpoint {path} holds no state dict'
-    sd = strip_prefix(sd)
+    sd = dict(strip_prefix(sd))
     if is_model_wrapper(model):  # DDP in distributed runs
         model = model.module
+    backbone = getattr(model, 'backbone', None)
+    if isinstance(backbone, StackedHourglass):  # as its loading does
+        fold_dead_biases(sd, backbone.dead_bias_keys, 'backbone.')
     problem = describe_mismatch(sd, model.state_dict())
     if problem is None:
         return None

@@ -3,7 +3,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmpose.registry import HOOKS
 
-from ..checks import check_config, invalid_records
+from ..checks import (check_config, invalid_records,
+                      missing_images_message)
 
 
 @HOOKS.register_module()
@@ -20,7 +21,9 @@ class ConfigCheckHook(Hook):
     invalid records out (``invalid_records='skip'``) happens in
     hg_plugin's tools, before the datasets are built; under MMPose's own
     tools the datasets are already built when hooks run, so there the
-    check stops the run instead."""
+    check stops the run instead. Last, every image file the datasets name
+    must exist and begin like an image
+    (:func:`hg_plugin.checks.missing_images_message`)."""
 
     priority = 'VERY_HIGH'
 
@@ -33,5 +36,8 @@ class ConfigCheckHook(Hook):
                    else ['test_dataloader'])
         problem = invalid_records(runner.cfg, loaders, runner.work_dir,
                                   skip=False)
+        if problem:
+            raise ValueError(problem.replace('error: ', '', 1))
+        problem = missing_images_message(runner.cfg, loaders)
         if problem:
             raise ValueError(problem.replace('error: ', '', 1))

@@ -1,5 +1,6 @@
-"""Nothing of an earlier run is overwritten, and ``--resume`` never starts
-from scratch without saying so."""
+"""Nothing of an earlier or a live run is overwritten, ``--resume`` never
+starts from scratch without saying so, and an unreadable checkpoint is
+named before anything loads it."""
 import glob
 import os
 import os.path as osp
@@ -11,7 +12,9 @@ from mmengine.runner import BaseLoop
 from mmengine.runner import find_latest_checkpoint
 from mmpose.registry import HOOKS
 
+from ..checkpoints.damaged import damaged_checkpoint_message
 from .last_checkpoint_hook import newest_numbered_checkpoint
+from .work_dir_lock import hold_work_dir
 
 # what hg_plugin.runtime's atomic writer leaves if killed mid-write
 TMP_PATTERN = re.compile(r'.+\.pth\.tmp(\d+)$')
@@ -54,13 +57,20 @@ def earlier_checkpoints(work_dir: str) -> list:
 class WorkDirGuardHook(Hook):
     """Before the run loads or writes anything:
 
+    - a training takes the work dir's lock (:func:`hold_work_dir`): a
+      second training into a dir where one is live is refused, naming the
+      live process; tests and inference take no lock;
     - removes temporary checkpoint files left by a killed write;
     - refuses to start a fresh run (no ``resume``) in a work dir that holds
       checkpoints of an earlier run: MMEngine would overwrite
       ``epoch_N.pth`` and move ``last_checkpoint`` back;
     - refuses ``resume=True`` (``--resume`` without a file) when the work
       dir holds no checkpoint: MMEngine would train from scratch without a
-      word (a mistyped or empty ``--work-dir``).
+      word (a mistyped or empty ``--work-dir``);
+    - refuses a checkpoint to resume or load that cannot be read (empty,
+      truncated), naming it and the newest readable one beside it
+      (:func:`~hg_plugin.checkpoints.damaged.damaged_checkpoint_message`);
+      nothing is deleted.
 
     Args:
         resume_if_possible (bool): With ``resume=True`` and no checkpoint,
@@ -80,6 +90,9 @@ class WorkDirGuardHook(Hook):
     def before_run(self, runner) -> None:
         logger = MMLogger.get_current_instance()
         work_dir = runner.work_dir
+        training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
+        if training:
+            hold_work_dir(work_dir)
         removed = remove_stale_temporaries(work_dir)
         if removed:
             logger.warning(f'removed {len(removed)} temporary checkpoint '
@@ -87,11 +100,14 @@ class WorkDirGuardHook(Hook):
                            f'{", ".join(map(osp.basename, removed))}')
         resume = getattr(runner, '_resume', False)
         load_from = getattr(runner, '_load_from', None)
+        if load_from:
+            self._readable(load_from, 'resume' if resume else 'load_from')
         if resume and load_from is None:
             found = find_latest_checkpoint(work_dir)
             if not found or not osp.isfile(found):
                 found = newest_numbered_checkpoint(work_dir)
             if found:
+                self._readable(found, 'resume')
                 return
             if self.resume_if_possible:
                 logger.warning(f'no checkpoint in {work_dir} to resume from:'
@@ -102,7 +118,6 @@ class WorkDirGuardHook(Hook):
                 '(empty or mistyped --work-dir?); give the checkpoint file, '
                 'or --resume if-possible to start from scratch when there '
                 'is none')
-        training = isinstance(getattr(runner, '_train_loop', None), BaseLoop)
         if resume or not training or self.allow_overwrite:
             return
         earlier = earlier_checkpoints(work_dir)
@@ -113,3 +128,9 @@ class WorkDirGuardHook(Hook):
                 f'{work_dir} already holds checkpoints of an earlier run '
                 f'({shown}) that this run would overwrite: continue it with '
                 '--resume, or choose a new --work-dir')
+
+    @staticmethod
+    def _readable(path: str, how: str) -> None:
+        message = damaged_checkpoint_message(path, how)
+        if message:
+            raise WorkDirError(message)

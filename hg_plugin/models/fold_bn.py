@@ -10,7 +10,7 @@ residual acts on the block's input (pre-activation) and stays.
 import torch
 from torch import nn
 
-from .backbones.stacked_hourglass import Residual
+from .backbones.stacked_hourglass import conv_bn_pairs
 
 
 def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
@@ -41,13 +41,7 @@ def fold_batchnorm(model: nn.Module) -> int:
     model.eval()
     folded = 0
     for module in list(model.modules()):
-        pairs = []
-        if isinstance(module, Residual):
-            pairs = [('conv1', 'bn2'), ('conv2', 'bn3')]
-        elif isinstance(module, nn.Sequential):
-            names = list(module._modules)
-            pairs = list(zip(names, names[1:]))
-        for conv_name, bn_name in pairs:
+        for conv_name, bn_name in conv_bn_pairs(module):
             conv = getattr(module, conv_name)
             bn = getattr(module, bn_name)
             if (type(conv) is nn.Conv2d and type(bn) is nn.BatchNorm2d

@@ -61,12 +61,24 @@ def make_root(tmp_path, records, images):
 real_records = mpii_records
 
 
-def test_missing_image_is_one_line(tmp_path):
-    recs = real_records()[:2]
+def test_missing_image_is_one_line_before_the_model_is_built(tmp_path):
+    recs = real_records()[:3]
     src = sample_dir('mpii') / recs[0]['image']
-    root = make_root(tmp_path, recs, {recs[0]['image']: src.read_bytes()})
+    root = make_root(tmp_path, recs, {recs[0]['image']: src.read_bytes(),
+                                      recs[2]['image']: b'text, not jpeg'})
     line = error_line(train(root, tmp_path))
-    assert recs[1]['image'] in line and 'No such file' in line
+    assert 'names 2 missing or unreadable image(s); first: ' in line
+    assert f'{recs[1]["image"]} (missing)' in line
+    assert not list((tmp_path / 'work').iterdir())  # no runner was built
+
+
+def test_a_text_file_named_jpg_is_one_line_before_the_model_is_built(
+        tmp_path):
+    recs = real_records()[:1]
+    root = make_root(tmp_path, recs, {recs[0]['image']: b'plain text'})
+    line = error_line(train(root, tmp_path))
+    assert f"{recs[0]['image']} (not an image (starts with b'plain te" in line
+    assert not list((tmp_path / 'work').iterdir())
 
 
 def test_truncated_image_is_one_line(tmp_path):
@@ -103,7 +115,9 @@ def test_truncated_checkpoint_is_one_line(hg2_checkpoint, mpii_root,
     opts = [f'{k}={v}' for k, v in mpii_cfg_options(mpii_root).items()]
     line = error_line(run('tools/test.py', HG2, bad, '--work-dir', tmp_path,
                           '--cfg-options', *opts, *SMALL))
-    assert 'cannot be read' in line and 'corrupt or truncated' in line
+    assert line.startswith(f'error: checkpoint {bad} cannot be read '
+                           '(truncated or damaged')
+    assert 'no readable checkpoint is beside it' in line
 
 
 def test_checkpoint_of_other_architecture_names_keys(hg2_checkpoint,
@@ -217,6 +231,6 @@ def test_disk_full_is_one_line_and_loses_nothing(mpii_root, tmp_path):
     assert f'free space, then last complete checkpoint {work}/epoch_1.pth;' \
         ' resume with --resume' in line
     assert sorted(p.name for p in work.iterdir() if p.is_file()) == [
-        'epoch_1.pth', 'hg2_mpii_256.py', 'last_checkpoint',
-        'last_error.log']  # no temporary left
+        '.hg_plugin.lock', 'epoch_1.pth', 'hg2_mpii_256.py',
+        'last_checkpoint', 'last_error.log']  # no temporary left
     torch.load(work / 'epoch_1.pth', weights_only=True)

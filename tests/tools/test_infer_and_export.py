@@ -173,19 +173,26 @@ def test_export_onnx_static_and_dynamic_batch(tmp_path):
 
 
 def test_infer_takes_a_folder_skipping_other_files(tmp_path):
+    """Non-image files are skipped and counted; images that cannot be read
+    (0 bytes, a text file named .jpg) are skipped and named in one warning
+    line after the rest are processed; the exit status is 0."""
     folder = tmp_path / 'in'
     folder.mkdir()
     for name in ('005808361.jpg', '052475643.jpg'):
         (folder / name).write_bytes((sample_dir('mpii') / name).read_bytes())
     (folder / 'notes.txt').write_text('not an image')
+    (folder / '000_empty.jpg').write_bytes(b'')
+    (folder / 'zz_text.jpg').write_text('a text file named .jpg')
     out = tmp_path / 'out'
     r = run('tools/infer.py', folder, '--config', 'configs/hg2_mpii_256.py',
             '--out-dir', out, *NARROW)
     assert r.returncode == 0, r.stderr[-3000:]
     warnings = [line for line in r.stderr.splitlines()
                 if line.startswith('warning: ') and 'skipped' in line]
-    assert warnings == [f'warning: {folder}: skipped 1 non-image file(s) '
-                        '(e.g. notes.txt)']
+    assert warnings == [
+        f'warning: {folder}: skipped 1 non-image file(s) (e.g. notes.txt)',
+        f'warning: {folder}: skipped 2 image(s) that cannot be read: '
+        f'{folder / "000_empty.jpg"}, {folder / "zz_text.jpg"}']
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(
         '.')) == ['005808361_keypoints.json', '005808361_pose.png',
                   '052475643_keypoints.json', '052475643_pose.png']
@@ -194,6 +201,15 @@ def test_infer_takes_a_folder_skipping_other_files(tmp_path):
     r = run('tools/infer.py', folder, '--config', 'configs/hg2_mpii_256.py',
             '--out-dir', out, *NARROW)
     assert r.returncode == 0, r.stderr[-3000:]
+    # a folder with no readable image at all: one error line, exit 1
+    bad = tmp_path / 'bad'
+    bad.mkdir()
+    (bad / 'a.jpg').write_bytes(b'')
+    r = run('tools/infer.py', bad, '--config', 'configs/hg2_mpii_256.py',
+            '--out-dir', tmp_path / 'out2', *NARROW)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == \
+        f'error: {bad}: none of its 1 images can be read (e.g. {bad / "a.jpg"})'
 
 
 def test_infer_takes_a_video_one_picture_per_frame(tmp_path):

@@ -10,8 +10,10 @@ from mmengine.runner import Runner
 
 from hg_plugin.apis import init_checked_model
 from hg_plugin.checkpoints import check_checkpoint
+from hg_plugin.checkpoints.damaged import damaged_checkpoint_message
 from hg_plugin.checks import (check_config, invalid_records,
-                              missing_data_message)
+                              missing_data_message, missing_images_message)
+from hg_plugin.engine.work_dir_lock import WorkDirBusyError, hold_work_dir
 from hg_plugin.models.backbones import CheckpointMismatchError
 
 from .errors import run_reporting_errors
@@ -32,6 +34,20 @@ def run_checked(cfg, config_path: str, loaders, action: str,
     message = invalid_records(cfg, loaders, cfg.work_dir)
     if message:
         sys.exit(message)
+    message = missing_images_message(cfg, loaders)
+    if message:
+        sys.exit(message)
+    if checkpoint:
+        message = damaged_checkpoint_message(checkpoint, 'test' if action ==
+                                             'test' else (
+            'resume' if cfg.get('resume') else 'load_from'))
+        if message:
+            sys.exit(f'error: {message}')
+    if action == 'train':  # before anything is built
+        try:
+            hold_work_dir(cfg.work_dir)
+        except WorkDirBusyError as e:
+            sys.exit(f'error: {e}')
 
     def run():
         runner = Runner.from_cfg(cfg)

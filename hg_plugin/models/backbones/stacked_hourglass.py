@@ -5,7 +5,7 @@ bottleneck), ``Hourglass`` (recursive, depth ``n``) and ``StackedHourglass``
 (stem + N hourglasses with intermediate heatmaps re-injected between stacks).
 """
 from contextlib import contextmanager, nullcontext
-from typing import Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -25,16 +25,67 @@ def hourglass_stride(depth: int) -> int:
 
 def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int,
                  stride: int = 1) -> nn.Sequential:
-    """Conv (with bias, as in the reference code) -> BN -> ReLU."""
+    """Conv -> BN -> ReLU. The conv has no bias: a bias feeding a BN is
+    removed by the batch mean in training, and in eval is the same as a
+    shift of BN's running mean (:func:`fold_dead_biases`)."""
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, kernel_size, stride,
-                  padding=kernel_size // 2),
+                  padding=kernel_size // 2, bias=False),
         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+
+def conv_bn_pairs(module: nn.Module) -> List[Tuple[str, str]]:
+    """(conv, BN) child names of ``module`` where the conv's output goes
+    straight into the BN: ``conv1``/``bn2`` and ``conv2``/``bn3`` of a
+    :class:`Residual`, consecutive (Conv2d, BatchNorm2d) children of an
+    ``nn.Sequential``. The one list of them (BN folding uses it too)."""
+    if isinstance(module, Residual):
+        return [('conv1', 'bn2'), ('conv2', 'bn3')]
+    if isinstance(module, nn.Sequential):
+        names = list(module._modules)
+        return [(a, b) for a, b in zip(names, names[1:])
+                if type(module._modules[a]) is nn.Conv2d
+                and isinstance(module._modules[b], nn.BatchNorm2d)]
+    return []
+
+
+def dead_bias_keys(net: nn.Module) -> Dict[str, str]:
+    """State-dict key of each conv bias that feeds a BN (in checkpoints of
+    the reference implementations and of hg_plugin before 0.3) -> the key of
+    that BN's running mean, relative to ``net``."""
+    out = {}
+    for name, module in net.named_modules():
+        pre = f'{name}.' if name else ''
+        for conv, bn in conv_bn_pairs(module):
+            out[f'{pre}{conv}.bias'] = f'{pre}{bn}.running_mean'
+    return out
+
+
+def fold_dead_biases(state_dict: Dict, keys: Dict[str, str],
+                     prefix: str = '') -> int:
+    """Drop each conv bias of ``keys`` (:func:`dead_bias_keys`, under
+    ``prefix``) from ``state_dict`` in place, shifting the running mean of
+    the BN it feeds by it: ``BN(Wx + b)`` with mean ``m`` is ``BN(Wx)``
+    with mean ``m - b``, exactly, in eval; in training the batch mean
+    removes ``b``. Returns how many were folded."""
+    folded = 0
+    for bias_key, mean_key in keys.items():
+        bias = state_dict.pop(prefix + bias_key, None)
+        if bias is None:
+            continue
+        mean = prefix + mean_key
+        if mean in state_dict:
+            state_dict[mean] = state_dict[mean] - bias.to(
+                state_dict[mean].dtype)
+        folded += 1
+    return folded
 
 
 class Residual(nn.Module):
     """Pre-activation bottleneck: BN-ReLU-1x1(f/2), BN-ReLU-3x3(f/2),
     BN-ReLU-1x1(f); a 1x1 conv on the skip only when channels change.
+    ``conv1`` and ``conv2`` feed a BN and have no bias (the same function:
+    :func:`fold_dead_biases`).
 
     Shapes: (B, in_channels, H, W) -> (B, out_channels, H, W).
     """
@@ -43,9 +94,9 @@ class Residual(nn.Module):
         super().__init__()
         mid = out_channels // 2
         self.bn1 = nn.BatchNorm2d(in_channels)
-        self.conv1 = nn.Conv2d(in_channels, mid, 1)
+        self.conv1 = nn.Conv2d(in_channels, mid, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(mid)
-        self.conv2 = nn.Conv2d(mid, mid, 3, padding=1)
+        self.conv2 = nn.Conv2d(mid, mid, 3, padding=1, bias=False)
         self.bn3 = nn.BatchNorm2d(mid)
         self.conv3 = nn.Conv2d(mid, out_channels, 1)
         self.relu = nn.ReLU(inplace=True)  # safe: BN never needs its output
@@ -208,10 +259,14 @@ class StackedHourglass(BaseModule):
             nn.Conv2d(f, f, 1) for _ in range(num_stacks - 1))
         self.merge_preds = nn.ModuleList(
             nn.Conv2d(k, f, 1) for _ in range(num_stacks - 1))
+        self.dead_bias_keys = dead_bias_keys(self)
         if channels_last:  # in-place init and checkpoint loading keep it
             self.to(memory_format=torch.channels_last)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints with biases before BNs (ours before 0.3, the reference
+        # implementations'): folded into the BNs' running means, exactly
+        fold_dead_biases(state_dict, self.dead_bias_keys, prefix)
         if not self.allow_partial_load:
             check_module_load(self, state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

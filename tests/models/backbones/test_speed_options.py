@@ -73,10 +73,22 @@ def test_with_cp_would_update_bn_twice_without_the_guard(monkeypatch):
     assert bufs_plain[name] == 1 and bufs_cp[name] == 2
 
 
-def test_with_cp_only_while_training_with_grad():
+def test_with_cp_only_while_training_with_grad(monkeypatch):
+    """Checkpointing runs (every stack but the last) only in a training
+    forward that builds a graph; eval and no-grad forwards skip it and give
+    the plain model's outputs."""
+    calls = []
+    real = sh.checkpoint
+    monkeypatch.setattr(sh, 'checkpoint', lambda *a, **k: calls.append(1)
+                        or real(*a, **k))
     plain, cp = pair(with_cp=True)
     with torch.no_grad():
+        torch.testing.assert_close(plain(X), cp(X))  # training, no graph
+        assert calls == []
         torch.testing.assert_close(plain.eval()(X), cp.eval()(X))
+    assert calls == []
+    step(cp.train(), X)
+    assert len(calls) == cp.num_stacks - 1
 
 
 def test_with_cp_with_feature_outputs():
