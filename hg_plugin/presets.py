@@ -1,18 +1,26 @@
 """Speed presets: one name for the set of config keys that make a model run
-fast on a device, with the same math (see docs in README "Speed").
+fast on a device (docs/speed.md, "--preset fast").
 
-``fast`` = channels-last memory format (``StackedHourglass``:
-``channels_last=True``, its default; other backbones: ``ChannelsLastHook``)
-+ mixed precision in the device's dtype (``DeviceAmpOptimWrapper`` with
-``dtype='auto'``, autocast in val/test) -- each only where it pays, as
-measured by ``tools/benchmark.py``: on a CPU without AMX, bf16 autocast
-made an hg8 training step slower (4.75 s vs 3.38 s, batch 4, 2 cores), so
-there the preset is channels-last alone. ``torch.compile``
-(``CompileNetworkHook``, ``--compile``) is not part of it: it made training
-slower on both devices measured - on an H200 at batch 64 with channels-last
-and fp16, hg8 217 vs 266 img/s and HG52 530 vs 763 img/s, after 250 s / 50 s
-of compilation (benchmarks/cuda/h200); on the 2-core CPU 3.94 s vs 3.38 s a
-step.
+``fast`` selects, per device (the choice is printed):
+
+- channels-last memory format (``StackedHourglass``: ``channels_last=True``,
+  its default; other backbones: ``ChannelsLastHook``) - exact: the same
+  numbers in another layout;
+- mixed precision in the device's dtype (``DeviceAmpOptimWrapper`` with
+  ``dtype='auto'``, autocast in val/test): fp16 with loss scaling on CUDA;
+  bf16 on a CPU with AMX tiles (``torch.cpu._is_amx_tile_supported``), none
+  on a CPU without them (there bf16 made the hg8 step slower, measured by
+  ``tools/benchmark.py``) - *not* exact: results agree to the dtype's
+  rounding, not bit for bit;
+- on CUDA, ``env_cfg.cudnn_benchmark=True``: cuDNN times its algorithms on
+  the first batch of each shape and keeps the fastest (MMPose's default is
+  off); the shipped configs feed one fixed input size, so this is paid once.
+  Not bit-exact either: another algorithm sums in another order.
+
+``torch.compile`` (``CompileNetworkHook``, ``--compile``) is not part of
+it: it made training slower where measured - on an H200 at batch 64 with
+channels-last and fp16, hg8 217 vs 266 img/s and HG52 530 vs 763 img/s,
+after 250 s / 50 s of compilation (benchmarks/cuda/h200/benchmark.md).
 """
 from typing import Dict, List, Optional
 
@@ -26,9 +34,10 @@ PRESETS = ('fast',)
 def fast_settings(device: str) -> Dict[str, object]:
     """What ``fast`` turns on for ``device`` ('cuda' or 'cpu')."""
     if device == 'cuda':
-        return dict(channels_last=True, amp=amp_dtype_for('cuda'))
+        return dict(channels_last=True, amp=amp_dtype_for('cuda'),
+                    cudnn_benchmark=True)
     amx = getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)()
-    return dict(channels_last=True,
+    return dict(channels_last=True, cudnn_benchmark=False,
                 amp=amp_dtype_for('cpu') if amx else None)
 
 
@@ -60,9 +69,12 @@ def apply_preset(cfg, name: str, device: Optional[str] = None,
                 cfg[loop].fp16 = True
         said.append(f"mixed precision ({s['amp']})")
     else:
-        said.append('no mixed precision (slower than fp32 on a CPU '
+        said.append('no mixed precision (bf16 is slower than fp32 on a CPU '
                     'without AMX)')
-    said.append('no torch.compile (measured slower on a GPU and on the CPU;'
-                ' --compile turns it on)')
+    if s['cudnn_benchmark']:
+        cfg.setdefault('env_cfg', {})['cudnn_benchmark'] = True
+        said.append('cudnn.benchmark (fixed input size)')
+    said.append('no torch.compile (measured slower on an H200; --compile '
+                'turns it on)')
     cfg.custom_hooks = hooks
     return said

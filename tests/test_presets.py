@@ -26,6 +26,9 @@ def test_fast_on_cuda_is_amp_channels_last_without_compile():
     assert cfg.optim_wrapper.type == 'DeviceAmpOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'float16'  # faster on an H100
     assert cfg.val_cfg.fp16 and cfg.test_cfg.fp16
+    # the shipped configs feed one input size: cuDNN's search is paid once
+    assert cfg.env_cfg.cudnn_benchmark is True
+    assert 'cudnn.benchmark (fixed input size)' in said
     # torch.compile trained slower on an H200 (benchmarks/cuda/h200); the
     # backbone makes itself channels-last: no hook added
     assert hook_types(cfg) == hooks
@@ -85,8 +88,10 @@ def test_fast_on_cpu_keeps_only_what_pays(monkeypatch, amx):
                         raising=False)
     cfg = Config.fromfile(config_path('hg8_mpii_256.py'))
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    cudnn = cfg.env_cfg.get('cudnn_benchmark')
     said = apply_preset(cfg, 'fast', device='cpu')
     assert 'CompileNetworkHook' not in hook_types(cfg)
+    assert cfg.env_cfg.get('cudnn_benchmark') == cudnn  # no cuDNN here
     if amx:
         assert cfg.optim_wrapper.dtype == 'bfloat16'
     else:

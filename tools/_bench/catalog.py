@@ -33,7 +33,8 @@ MODELS = {
 }
 # Variants: the config as shipped ('plain'), the one-flag preset ('fast',
 # hg_plugin.presets for the device) and channels-last + AMP ('cl-amp') for
-# every model, so comparisons are at equal settings; for hg8 also each
+# every model, so comparisons are at equal settings ('fast' also turns on
+# cudnn.benchmark on CUDA, as the preset does); for hg8 also each
 # option on its own. Keys: ours = StackedHourglass arguments; amp = autocast
 # dtype ('auto': the device's); nhwc = feed an NHWC batch permuted to NCHW
 # (as the reference code feeds its network); fold_bn / onnx / cuda_graph
@@ -73,7 +74,8 @@ def settings(variant, device):
     s = dict(VARIANTS[variant])
     if s.pop('preset', None):
         fast = fast_settings(device)
-        s.update(channels_last=fast['channels_last'], amp=fast['amp'])
+        s.update(channels_last=fast['channels_last'], amp=fast['amp'],
+                 cudnn_benchmark=fast['cudnn_benchmark'])
     if s.get('amp') == 'auto':
         s['amp'] = amp_dtype_for(device)
     return s

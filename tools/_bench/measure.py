@@ -211,6 +211,8 @@ def worker(job):
         res['gmacs'] = count_macs(model, size) / 1e9
     if s.get('compile'):  # as CompileNetworkHook does
         compile_network(model, True)
+    # as MMEngine's env_cfg.cudnn_benchmark (the fast preset on CUDA)
+    torch.backends.cudnn.benchmark = bool(s.get('cudnn_benchmark'))
     if job['infer'] and s.get('infer', True):
         res.update(measure_inference(job, s, cfg, model, device, sync,
                                      amp_dtype))

@@ -14,9 +14,10 @@ def add_speed_args(parser, train: bool) -> None:
     ``--with-cp``, ``--stagewise-backward``); see :func:`apply_speed_args`."""
     parser.add_argument(
         '--preset', choices=['fast'],
-        help='fast: channels-last + mixed precision in the device\'s dtype + '
-        'torch.compile, each where it pays on this device '
-        '(hg_plugin.presets; the chosen keys are logged)')
+        help='fast: channels-last (exact) + mixed precision in the '
+        'device\'s dtype where it pays (fp16 on CUDA, bf16 on a CPU with '
+        'AMX; rounding-level differences) + cudnn.benchmark on CUDA; no '
+        'torch.compile (hg_plugin.presets; the chosen keys are printed)')
     parser.add_argument(
         '--amp', nargs='?', const='auto', choices=['auto', 'fp16', 'bf16'],
         help='mixed precision (AmpOptimWrapper for training, autocast for '
