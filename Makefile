@@ -6,7 +6,7 @@ venv:
 	@bash tools/setup_env.sh
 
 demo: venv
-	$(PY) tools/demo.py
+	$(PY) tools/demo.py --record docs/demo.json
 
 # one test process per core (pytest-xdist, at most 4; idle ones steal
 # queued tests), each computing on one thread (tests/conftest.py)

@@ -1,6 +1,8 @@
 import json
 import os
+import platform
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,32 @@ if 'PYTEST_XDIST_WORKER' in os.environ:
         os.environ[var] = '1'
     import torch
     torch.set_num_threads(1)
+
+
+_START = time.time()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """``HG_RECORD_TEST_RUN=docs/test_run.json make test``: after a run of
+    the whole suite, record its counts and time there (README's number;
+    tools/docs_numbers.py). The controller process writes it."""
+    path = os.environ.get('HG_RECORD_TEST_RUN')
+    if not path or hasattr(session.config, 'workerinput'):
+        return
+    if session.config.option.keyword or session.config.option.markexpr:
+        return  # a selection, not the suite
+    stats = session.config.pluginmanager.get_plugin('terminalreporter').stats
+    with open(path, 'w') as f:
+        json.dump(dict(
+            **{k: len([r for r in stats.get(k, [])
+                       if getattr(r, 'when', 'call') in ('call', 'setup')])
+               for k in ('passed', 'failed', 'skipped', 'deselected')},
+            seconds=round(time.time() - _START, 1),
+            workers=getattr(session.config.option, 'numprocesses', 0) or 0,
+            machine=f'{os.cpu_count()} CPU cores '
+            f'({platform.processor() or platform.machine()})',
+            date=time.strftime('%Y-%m-%d')), f, indent=1)
+        f.write('\n')
 
 
 def sample_dir(name: str) -> Path:

@@ -3,14 +3,23 @@ train a small stacked hourglass on it, evaluate PCKh on the held-out split
 with MMPose's MpiiPCKAccuracy, and draw predictions to a PNG.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--epochs N]
+        [--record docs/demo.json]
+
+Its numbers go to ``<work-dir>/demo.json`` (metrics, machine, minutes);
+``--record`` also writes them where README's numbers are read from
+(``make demo`` records to docs/demo.json; tools/docs_numbers.py).
 """
 import argparse
 import json
+import os
 import os.path as osp
+import platform
 import sys
+import time
 
 import cv2
 import numpy as np
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.structures import InstanceData
@@ -32,7 +41,25 @@ def parse_args():
     p.add_argument('--epochs', type=int, help='override max_epochs')
     p.add_argument('--num-train', type=int, default=1000)
     p.add_argument('--num-val', type=int, default=200)
+    p.add_argument('--record', help='also write the numbers to this file '
+                   '(docs/demo.json: what README reports)')
     return p.parse_args()
+
+
+def write_numbers(paths, metrics, minutes, args) -> None:
+    """The run's numbers, with where and how long it ran."""
+    numbers = dict(
+        pckh=metrics['PCK'] / 100, **{'pckh_0.1': metrics['PCK@0.1'] / 100},
+        minutes=minutes, num_train=args.num_train, num_val=args.num_val,
+        machine=f'{os.cpu_count()} CPU cores '
+        f'({platform.processor() or platform.machine()}), '
+        f'torch {torch.__version__}',
+        date=time.strftime('%Y-%m-%d'))
+    for path in paths:
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(numbers, f, indent=1)
+            f.write('\n')
 
 
 def ensure_data(root: str, num_train: int, num_val: int) -> None:
@@ -73,6 +100,7 @@ def draw_predictions(cfg, checkpoint: str, root: str, out_png: str,
 
 def main():
     args = parse_args()
+    start = time.time()
     ensure_data(args.data_root, args.num_train, args.num_val)
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = args.work_dir
@@ -102,6 +130,9 @@ def main():
     ckpt = osp.join(args.work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth')
     out_png = osp.join(args.work_dir, 'predictions.png')
     draw_predictions(cfg, ckpt, args.data_root, out_png)
+    write_numbers([osp.join(args.work_dir, 'demo.json'),
+                   *([args.record] if args.record else [])], metrics,
+                  (time.time() - start) / 60, args)
     print(f'[demo] held-out PCKh@0.5 (Mean) = {pckh:.3f}, '
           f'PCKh@0.1 = {metrics["PCK@0.1"] / 100:.3f} '
           f'(target >= {TARGET_PCKH}); checkpoint {ckpt}; '

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Distributed training with torchrun: tools/dist_train.sh CONFIG NPROCS [train.py args]
 # One process per GPU; without CUDA the processes run on the CPU with gloo
-# (tools/_cli.py: adapt_cfg_to_device). Multi-node: set NNODES, NODE_RANK,
+# (tools/_cli/mmpose_config.py: adapt_cfg_to_device). Multi-node: set NNODES, NODE_RANK,
 # MASTER_ADDR and PORT.
 set -e
 CONFIG=$1

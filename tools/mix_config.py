@@ -27,6 +27,7 @@ import sys
 import time
 import warnings
 
+import mmpose
 from _cli import guard_outputs, record_outputs
 from _sweep.real import STAGES, real_stages
 from mmengine.config import Config
@@ -78,7 +79,8 @@ def sweep(select_all: bool, feat_channels: int, stacks: int,
         except Exception as e:  # noqa: BLE001 - MMPose's own config is broken
             rows.append(dict(config=name, status='unsupported',
                              why=f'the shipped config does not load: '
-                             f'{type(e).__name__}: {str(e)[:120]}'))
+                             f'{type(e).__name__}: '
+                             f'{no_machine_paths(str(e))[:120]}'))
             continue
         if not select_all and key in seen:
             continue
@@ -92,8 +94,16 @@ def sweep(select_all: bool, feat_channels: int, stacks: int,
     return rows
 
 
+def no_machine_paths(text: str) -> str:
+    """``text`` with this machine's install folders shown as
+    ``<mmpose>/...`` (a report is read on other machines)."""
+    return text.replace(osp.dirname(osp.abspath(mmpose.__file__)),
+                        '<mmpose>')
+
+
 def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir):
-    row = dict(config=name, family=list(map(str, key)))
+    row = dict(config=name, family=list(map(str, key)), stacks=stacks,
+               feat_channels=feat_channels)
     start = time.time()
     try:
         if 'head' not in cfg.model:
@@ -107,7 +117,8 @@ def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir):
     except MixError as e:
         row.update(status='unsupported', why=str(e))
     except Exception as e:  # noqa: BLE001 - reported, counted as failed
-        row.update(status='failed', why=f'{type(e).__name__}: {e}'[:300])
+        row.update(status='failed', why=no_machine_paths(
+            f'{type(e).__name__}: {e}')[:300])
     if real and row['status'] == 'ok':
         work = osp.join(work_dir, re.sub(r'[^\w-]', '_',
                                          osp.splitext(name)[0]))

@@ -1,4 +1,4 @@
-"""tools/_cli.py: what the command-line tools share."""
+"""tools/_cli/: what the command-line tools share."""
 import sys
 
 import pytest

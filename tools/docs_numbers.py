@@ -1,0 +1,278 @@
+"""Write every number that README.md and docs/*.md take from a run, from the
+committed result files, between markers - one command, one source per
+number:
+
+    python tools/docs_numbers.py            # rewrite the marked blocks
+    python tools/docs_numbers.py --check    # exit 1 naming stale pages
+
+A block is ``<!-- numbers:NAME -->`` ... ``<!-- /numbers:NAME -->``; NAME is
+one of :data:`BLOCKS`, each naming the result files it reads:
+
+- ``results``: README's results table - parameter and MAC counts of the
+  code as it is (counted here), the demo (``docs/demo.json``, written by
+  ``make demo``), GPU and CPU training speed (``benchmarks/**/
+  benchmark.json``, each row's settings named from the file), the mix
+  sweep (``docs/mix_sweep.json``);
+- ``gpu-train-time``: how long hg8 and HG52 take to train on MPII on the
+  measured GPU, from its measured img/s;
+- ``tests``: the suite's size and time (``docs/test_run.json``, written by
+  ``HG_RECORD_TEST_RUN=docs/test_run.json make test``);
+- ``demo``: the demo's numbers (``docs/demo.json``);
+- ``sweep``: the sweep's counts (``docs/mix_sweep.json``).
+
+The ablation answers keep their own markers and writer
+(``tools/ablation.py --readme``), which this command runs too.
+``tests/tools/test_docs_numbers.py`` fails when a block differs from what its
+files give.
+"""
+import argparse
+import json
+import os.path as osp
+import re
+import sys
+from typing import Callable, Dict, List
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PAGES = ['README.md', 'docs/getting_started.md', 'docs/speed.md',
+         'docs/mixing.md', 'docs/training.md']
+MPII_TRAIN_IMAGES = 22246  # records in MMPose's mpii_train.json
+MPII_EPOCHS = 210          # the paper's schedule, MMPose's configs'
+H200 = 'benchmarks/cuda/h200/benchmark.json'
+H100 = 'benchmarks/cuda/benchmark.json'
+CPU = 'benchmarks/benchmark.json'
+
+
+def load(path: str):
+    full = osp.join(REPO, path)
+    if not osp.isfile(full):
+        sys.exit(f'error: {path} is missing: run the command that writes '
+                 'it (tools/docs_numbers.py names them), or restore it with git')
+    with open(full) as f:
+        return json.load(f)
+
+
+def bench(path: str):
+    """(machine, Results) of a benchmark file."""
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    from _bench.report import Results  # noqa: E402  (tools/ on the path)
+    data = load(path)
+    return data['machine'], Results(data['results'])
+
+
+def settings_words(row: Dict) -> str:
+    """A benchmark row's settings as a reader says them."""
+    s = row.get('settings') or {}
+    words = ['channels-last' if s.get('channels_last') else 'NCHW',
+             s['amp'].replace('float16', 'fp16').replace('bfloat', 'bf')
+             if s.get('amp') else 'fp32']
+    if s.get('compile'):
+        words.append('torch.compile')
+    return ' + '.join(words)
+
+
+def model_counts() -> Dict[str, tuple]:
+    """(parameters in M, GMACs at 256x256) of hg1/2/4/8, K=16, counted from
+    the code as it is."""
+    import torch  # noqa: E402  (only this block builds networks)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from hg_plugin.models.backbones import StackedHourglass
+    out = {}
+    for n in (1, 2, 4, 8):
+        net = StackedHourglass(num_stacks=n).eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as fc:
+            net(torch.zeros(1, 3, 256, 256))
+        out[f'hg{n}'] = (sum(p.numel() for p in net.parameters()) / 1e6,
+                         fc.get_total_flops() / 2e9)
+    return out
+
+
+def sweep_counts() -> Dict[str, int]:
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    from mix_config import real_status  # noqa: E402  (tools/ on the path)
+    rows = load('docs/mix_sweep.json')
+    n = {s: sum(real_status(r) == s for r in rows)
+         for s in ('passed', 'failed', 'no samples')}
+    n.update(configs=len(rows),
+             unsupported=sum(r['status'] == 'unsupported' for r in rows),
+             step_failed=sum(r['status'] == 'failed' for r in rows))
+    return n
+
+
+def sweep_block() -> List[str]:
+    n = sweep_counts()
+    return [f"{n['passed']} of {n['configs']} config families pass "
+            "train / val / test / Inferencer through MMPose's own tools on "
+            f"real images; {n['no samples']} have no real samples here, "
+            f"{n['unsupported']} are refused, {n['failed']} failed a stage "
+            f"([docs/mix_sweep.json](docs/mix_sweep.json))."]
+
+
+def demo_block() -> List[str]:
+    d = load('docs/demo.json')
+    return [f"Its last recorded run ([docs/demo.json](docs/demo.json)): "
+            f"held-out PCKh@0.5 = {d['pckh']:.3f}, PCKh@0.1 = "
+            f"{d['pckh_0.1']:.3f}, {d['minutes']:.1f} min on "
+            f"{d['machine']}."]
+
+
+def tests_block() -> List[str]:
+    t = load('docs/test_run.json')
+    others = ', '.join(f'{t[k]} {k}' for k in ('failed', 'skipped',
+                                                'deselected') if t.get(k))
+    return [f"The last recorded full run ([docs/test_run.json]"
+            f"(docs/test_run.json)): {t['passed']} tests passed"
+            f"{', ' + others if others else ''} in "
+            f"{t['seconds'] / 60:.1f} min on {t['machine']} "
+            f"({t['workers']} pytest-xdist workers)."]
+
+
+def gpu_train_time_block() -> List[str]:
+    machine, res = bench(H200)
+    best = {}
+    for model in ('hg8', 'hourglass52-mpii'):
+        rows = [r for r in res.rows if r['model'] == model and
+                r.get('train_img_s') and not r['settings'].get('compile')]
+        best[model] = max(rows, key=lambda r: r['train_img_s'])
+    hours = {m: MPII_TRAIN_IMAGES * MPII_EPOCHS / r['train_img_s'] / 3600
+             for m, r in best.items()}
+    hg8, hg52 = best['hg8'], best['hourglass52-mpii']
+    return [f"Training time on MPII ({MPII_EPOCHS} epochs of its "
+            f"{MPII_TRAIN_IMAGES:,} training images) at the measured speed "
+            f"on one {machine.split(',')[0].replace('NVIDIA ', '')} "
+            f"(batch {hg8['train_batch']}, eager, the fastest measured "
+            f"settings, [{H200}]({H200})): hg8 about {hours['hg8']:.1f} h "
+            f"({hg8['train_img_s']:.0f} img/s, {settings_words(hg8)}), "
+            f"MMPose's HG52 about {hours['hourglass52-mpii']:.1f} h "
+            f"({hg52['train_img_s']:.0f} img/s, {settings_words(hg52)}); "
+            "data loading and validation not included."]
+
+
+def results_block() -> List[str]:
+    counts = model_counts()
+    demo = load('docs/demo.json')
+    lines = ['| what | number | source, machine, settings |',
+             '|---|---|---|',
+             f"| hg8 (K=16) parameters / MACs at 256x256 | "
+             f"{counts['hg8'][0]:.2f} M / {counts['hg8'][1]:.2f} G | counted "
+             "from the code (`tools/docs_numbers.py`, operator level) |",
+             '| hg1 / hg2 / hg4 parameters | ' + ' / '.join(
+                 f"{counts[k][0]:.2f}" for k in ('hg1', 'hg2', 'hg4')) +
+             ' M | the same |',
+             f"| demo, held-out PCKh@0.5 / @0.1 | {demo['pckh']:.3f} / "
+             f"{demo['pckh_0.1']:.3f} | [docs/demo.json](docs/demo.json), "
+             f"{demo['machine']} |"]
+    for path in (H200, H100):
+        machine, res = bench(path)
+        gpu = machine.split(',')[0].replace('NVIDIA ', '')
+        for variant in ('plain', 'cl-amp', 'fast'):
+            ours, hg52 = res.find('hg8', variant), res.find(
+                'hourglass52-mpii', variant)
+            if not (ours.get('train_img_s') and hg52.get('train_img_s')):
+                continue
+            lines.append(
+                f"| hg8 vs MMPose's HG52 training, {gpu}, batch "
+                f"{ours['train_batch']}, {settings_words(ours)} | "
+                f"{ours['train_img_s']:.0f} vs {hg52['train_img_s']:.0f} "
+                f"img/s ({ours['train_img_s'] / hg52['train_img_s']:.2f}x) "
+                f"| [{path}]({path}) |")
+    machine, res = bench(CPU)
+    for variant in ('plain', 'cl-amp', 'fast'):
+        ours, hg52 = res.find('hg8', variant), res.find(
+            'hourglass52-mpii', variant)
+        if ours.get('train_img_s') and hg52.get('train_img_s'):
+            lines.append(
+                f"| hg8 vs HG52 training, CPU, batch {ours['train_batch']}, "
+                f"{settings_words(ours)} | {ours['train_img_s']:.2f} vs "
+                f"{hg52['train_img_s']:.2f} img/s "
+                f"({ours['train_img_s'] / hg52['train_img_s']:.2f}x) | "
+                f"[{CPU}]({CPU}), {machine.split(',')[0]} |")
+    n = sweep_counts()
+    lines.append(
+        f"| mixed MMPose configs through MMPose's own tools on real images "
+        f"(one per family) | {n['passed']} of {n['configs']} pass train / "
+        f"val / test / Inferencer; {n['no samples']} no samples, "
+        f"{n['unsupported']} refused, {n['failed']} failed | "
+        "[docs/mix_sweep.json](docs/mix_sweep.json), 2-core CPU |")
+    return lines
+
+
+BLOCKS: Dict[str, Callable[[], List[str]]] = {
+    'results': results_block, 'gpu-train-time': gpu_train_time_block,
+    'tests': tests_block, 'demo': demo_block, 'sweep': sweep_block}
+MARK = re.compile(r'<!-- numbers:([\w-]+) -->\n(.*?)<!-- /numbers:\1 -->',
+                  re.S)
+
+
+def relative_links(text: str, page: str) -> str:
+    """Links of a block (written from the repository root) as ``page``
+    needs them."""
+    if '/' not in page:
+        return text
+    return re.sub(r'\]\((?!https?:)', '](../', text).replace(
+        '](../docs/', '](')
+
+
+def render(text: str, cache: Dict[str, str], page: str = 'README.md') -> str:
+    """``text`` of ``page`` with every marked block rewritten (``cache``:
+    block name -> its text, so that a block used twice is computed once)."""
+    def block(m):
+        name = m[1]
+        if name not in BLOCKS:
+            sys.exit(f'error: unknown block <!-- numbers:{name} -->: '
+                     f'choose from {", ".join(BLOCKS)}')
+        if name not in cache:
+            cache[name] = '\n'.join(BLOCKS[name]()) + '\n'
+        return f'<!-- numbers:{name} -->\n' + \
+            relative_links(cache[name], page) + f'<!-- /numbers:{name} -->'
+    return MARK.sub(block, text)
+
+
+def ablation_readme(text: str) -> str:
+    """README's ablation block from docs/ablation.json."""
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    from _ablation import report  # noqa: E402  (tools/ on the path)
+    data = load('docs/ablation.json')
+    before, _, after = report.readme_block(text, 'README.md')
+    lines = report.readme_lines(data['answers'], data['missing'],
+                                'docs/ablation.md')
+    return (f'{before}{report.README_START}\n' + '\n'.join(lines) +
+            f'\n{report.README_END}{after}')
+
+
+def rendered_pages() -> Dict[str, tuple]:
+    """page -> (its text, the text with every block rewritten)."""
+    cache, out = {}, {}
+    for page in PAGES:
+        with open(osp.join(REPO, page)) as f:
+            text = f.read()
+        new = render(text, cache, page)
+        if page == 'README.md':
+            new = ablation_readme(new)
+        out[page] = (text, new)
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--check', action='store_true',
+                   help='write nothing; exit 1 naming the pages whose '
+                   'blocks differ from their result files')
+    args = p.parse_args()
+    stale = []
+    for page, (old, new) in rendered_pages().items():
+        if old == new:
+            continue
+        stale.append(page)
+        if not args.check:
+            with open(osp.join(REPO, page), 'w') as f:
+                f.write(new)
+    if args.check and stale:
+        sys.exit(f'error: {", ".join(stale)}: numbers differ from the result '
+                 'files; run python tools/docs_numbers.py')
+    print(('differ: ' if args.check else 'rewrote: ') + (
+        ', '.join(stale) or 'nothing'))
+
+
+if __name__ == '__main__':
+    main()
