@@ -234,8 +234,8 @@ def ablation_readme(text: str) -> str:
     from _ablation import report  # noqa: E402  (tools/ on the path)
     data = load('docs/ablation.json')
     before, _, after = report.readme_block(text, 'README.md')
-    lines = report.readme_lines(data['answers'], data['missing'],
-                                'docs/ablation.md')
+    lines = report.readme_lines(data.get('summary', data['answers']),
+                                data['missing'], 'docs/ablation.md')
     return (f'{before}{report.README_START}\n' + '\n'.join(lines) +
             f'\n{report.README_END}{after}')
 

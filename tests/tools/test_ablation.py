@@ -34,7 +34,7 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
                  'per-stack backward, graph kept',
                  '1/2 (64 px), DARK decoding', 'Per-stack accuracy',
                  'activation MiB', 'Welch', 'paired', 'Holm',
-                 'at a fixed budget of 0.1 epochs (8 iterations of batch 8)',
+                 'at a fixed budget of 1.0 epochs (8 iterations of batch 8)',
                  '## Answers'):
         assert text in report, text
     # one seed: no spread, so no interval can call a difference, and none
@@ -56,10 +56,10 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     assert all(a in report for a in data['answers'])
     # --readme: the README's block is the report's answers, nothing else
     _, block, after = report_lib.readme_block(readme.read_text(), 'README')
-    assert block.strip().splitlines() == [
-        'From [docs/ablation.md](docs/ablation.md):', '', *data['answers'],
-        '', 'Not answered yet (their runs are not in the report): ' +
-        '; '.join(data['missing']) + '.']
+    assert block.strip().splitlines() == report_lib.readme_lines(
+        data['summary'], data['missing'], 'docs/ablation.md')
+    assert block.count('\n- ') == 3  # one line per answer
+    assert 'Not answered yet' in block
     assert len(data['missing']) == 4  # sup, stacks, budget, res
     assert after == '\n\n## next\n'
     for row in data['rows']:
@@ -129,7 +129,7 @@ def test_readme_states_the_committed_reports_answers():
     _, block, _ = report_lib.readme_block(
         (REPO / 'README.md').read_text(), 'README.md')
     assert block.strip().splitlines() == report_lib.readme_lines(
-        data['answers'], data['missing'], 'docs/ablation.md')
+        data['summary'], data['missing'], 'docs/ablation.md')
 
 
 def test_unknown_variant_is_one_line(tmp_path):

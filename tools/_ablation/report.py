@@ -187,6 +187,24 @@ def answers(rows: List[Dict], per_stack=None, costs=None,
     return out
 
 
+def summary_lines(rows: List[Dict], per_stack=None) -> List[str]:
+    """One short line per comparison (README): the variants, PCKh@0.5's
+    difference with its interval and the verdict."""
+    refs = {r['group']: r for r in rows if r['name'] in REFERENCES.values()}
+    out = []
+    for r in rows:
+        d = r.get('vs_reference', {}).get('PCK')
+        if d:
+            out.append(f"- {info_title(r['group'])}: {r['label']} vs "
+                       f"{refs[r['group']]['label']}: PCKh@0.5 "
+                       f"{_interval(d, label='', short=True)}.")
+    if per_stack:
+        out.append('- Per stack (paper model): PCKh@0.5 ' + ', '.join(
+            f"{m['PCK'][0]:.1f}" for m in per_stack) + ' from the first '
+            'stack to the last.')
+    return out
+
+
 # the backward question's cost rows: the trained readings and the
 # graph-kept one, which needs no training (its gradients are one backward's)
 COST_LABELS = {'backward-once': 'one backward',
@@ -299,11 +317,13 @@ def readme_block(text: str, path: str) -> tuple:
     return before, block, after
 
 
-def readme_lines(answers_: List[str], missing: List[str],
+def readme_lines(summary: List[str], missing: List[str],
                  report: str) -> List[str]:
-    """The README's ablation block: the report's answers, and the questions
-    it does not answer yet."""
-    lines = [f'From [{report}]({report}):', '', *answers_]
+    """The README's ablation block: one line per answer of the report (its
+    ``summary``: sentences with every number are in the report), and the
+    questions it does not answer yet."""
+    lines = [f'From [{report}]({report}), where each sentence has its '
+             'numbers, costs and budget:', '', *summary]
     if missing:
         lines += ['', 'Not answered yet (their runs are not in the report): '
                   + '; '.join(missing) + '.']
@@ -320,13 +340,14 @@ def write_readme(path: str, lines: List[str]) -> None:
 
 
 def write(out: str, rows, per_stack, costs, info) -> List[str]:
-    """Write the report; return its answers (for the README)."""
+    """Write the report; return its summary lines (for the README)."""
     said = answers(rows, per_stack, costs, info.get('budget', ''))
     with open(osp.join(out, 'ablation.md'), 'w') as f:
         f.write('\n'.join(markdown(rows, per_stack, costs, info, said)) +
                 '\n')
     with open(osp.join(out, 'ablation.json'), 'w') as f:
         json.dump(dict(info, rows=rows, per_stack=per_stack, costs=costs,
-                       flat_gain=FLAT_GAIN, answers=said), f, indent=1)
+                       flat_gain=FLAT_GAIN, answers=said,
+                       summary=summary_lines(rows, per_stack)), f, indent=1)
     plot(rows, osp.join(out, 'ablation.png'))
-    return said
+    return summary_lines(rows, per_stack)
