@@ -128,8 +128,17 @@ class Hourglass(nn.Module):
         self.low3 = Residual(channels, channels)
         self.up2 = nn.Upsample(scale_factor=2, mode='nearest')
 
-    def forward(self, x: Tensor) -> Tensor:
-        low = self.low3(self.low2(self.low1(self.pool(x))))
+    def forward(self, x: Tensor, lows: Optional[list] = None) -> Tensor:
+        """``lows``: a list that collects the top-down path's features just
+        before each upsample (``low``, at 2x this level's stride), the
+        shallowest level first: the feature pyramid of ``out_type=
+        'pyramid'``."""
+        low = self.low1(self.pool(x))
+        low = self.low2(low, lows) if isinstance(self.low2, Hourglass) \
+            else self.low2(low)
+        low = self.low3(low)
+        if lows is not None:
+            lows.insert(0, low)
         out = self.up1(x)
         out += self.up2(low)  # safe: nothing saved the residual's sum
         return out
@@ -158,7 +167,20 @@ class StackedHourglass(BaseModule):
             :class:`StackedHeatmapHead`; ``'features'`` returns every stack's
             f-channel features so MMPose heads (``HeatmapHead``, ``CPMHead``)
             can sit on top (the in-network K-channel maps are then latent, and
-            the last stack's heatmap conv is not built). Default: 'heatmaps'.
+            the last stack's heatmap conv is not built); ``'pyramid'``
+            returns the last stack's features at the strides
+            ``out_strides`` (4: the stack's output; 8, 16, ...: its
+            hourglass's top-down path just before each upsample), for
+            MMPose's pyramid necks (``YOLOXPAFPN``, ``HybridEncoder``,
+            ``CSPNeXtPAFPN``, ``ChannelMapper``); the in-network heatmaps
+            are latent as with ``'features'``. Default: 'heatmaps'.
+        out_strides (Sequence[int]): With ``out_type='pyramid'``: the
+            strides returned, each 4 or 4 * 2**i for 1 <= i <= depth
+            (e.g. (8, 16, 32) needs depth >= 3). Default: (8, 16, 32).
+        out_channels (Sequence[int], optional): With ``out_type=
+            'pyramid'``: project each returned level to these channels with
+            a 1x1 conv (new keys ``pyramid_proj.*``; the network's own keys
+            do not change). Default: None (f channels each).
         norm_eval (bool): Keep BN layers in eval mode while training (frozen
             running statistics), as MMPose's ResNet offers. Default: False.
         with_cp (bool): Per-stack activation checkpointing: while training,
@@ -205,6 +227,8 @@ class StackedHourglass(BaseModule):
                  depth: int = 4,
                  stem_channels: Optional[Sequence[int]] = None,
                  out_type: str = 'heatmaps',
+                 out_strides: Sequence[int] = (8, 16, 32),
+                 out_channels: Optional[Sequence[int]] = None,
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  channels_last: bool = True,
@@ -221,9 +245,26 @@ class StackedHourglass(BaseModule):
         if feat_channels < 4 or feat_channels % 4:
             raise ValueError('StackedHourglass: `feat_channels` must be a '
                              f'positive multiple of 4, got {feat_channels!r}')
-        if out_type not in ('heatmaps', 'features'):
+        if out_type not in ('heatmaps', 'features', 'pyramid'):
             raise ValueError("StackedHourglass: `out_type` must be "
-                             f"'heatmaps' or 'features', got {out_type!r}")
+                             "'heatmaps', 'features' or 'pyramid', got "
+                             f"{out_type!r}")
+        self.out_strides = tuple(out_strides)
+        if out_type == 'pyramid':
+            allowed = [4 * 2**i for i in range(depth + 1)]
+            bad = [st for st in self.out_strides if st not in allowed]
+            if bad or not self.out_strides:
+                raise ValueError(
+                    f'StackedHourglass(depth={depth}): out_strides '
+                    f'{self.out_strides} must come from {allowed} (the '
+                    'hourglass halves its 1/4 input depth times): lower '
+                    'the strides or raise depth (and make the input sizes '
+                    f'multiples of 4 * 2**depth)')
+            if out_channels is not None and len(out_channels) != len(
+                    self.out_strides):
+                raise ValueError(
+                    f'StackedHourglass: out_channels {tuple(out_channels)} '
+                    f'needs one entry per out_strides {self.out_strides}')
         if heatmap_stride not in (2, 4):
             raise ValueError('StackedHourglass: `heatmap_stride` must be 4 '
                              f'or 2, got {heatmap_stride!r}')
@@ -246,6 +287,12 @@ class StackedHourglass(BaseModule):
             nn.Sequential(Residual(f, f), conv_bn_relu(f, f, 1))
             for _ in range(num_stacks))
         num_outs = num_stacks if out_type == 'heatmaps' else num_stacks - 1
+        # a checkpoint of the network loads without them (they keep their
+        # initialisation): hourglass weights under a pyramid neck
+        self.optional_key_prefixes = ('pyramid_proj.',)
+        self.pyramid_proj = nn.ModuleList(
+            nn.Conv2d(f, c, 1) for c in out_channels) \
+            if out_type == 'pyramid' and out_channels else None
         if heatmap_stride == 4:
             self.outs = nn.ModuleList(nn.Conv2d(f, k, 1)
                                       for _ in range(num_outs))
@@ -300,11 +347,13 @@ class StackedHourglass(BaseModule):
             x = x.contiguous(memory_format=torch.channels_last)
         return self.pre(x)
 
-    def stack(self, i: int, x: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+    def stack(self, i: int, x: Tensor, lows: Optional[list] = None
+              ) -> Tuple[Tensor, Optional[Tensor]]:
         """Stack ``i`` on its input ``x`` (B, f, H/4, W/4): returns the
         (B, f, H/4, W/4) features and the (B, K, H/4, W/4) heatmaps (``None``
-        for the last stack with ``out_type='features'``)."""
-        features = self.features[i](self.hgs[i](x))
+        for the last stack with ``out_type='features'``); ``lows`` collects
+        its hourglass's top-down features (see :meth:`Hourglass.forward`)."""
+        features = self.features[i](self.hgs[i](x, lows))
         heatmaps = self.outs[i](features) if i < len(self.outs) else None
         return features, heatmaps
 
@@ -346,13 +395,28 @@ class StackedHourglass(BaseModule):
             elif i < self.num_stacks - 1:
                 x, features, heatmaps = self._stack_and_merge(i, x)
             else:
-                features, heatmaps = self.stack(i, x)
+                lows = [] if self.out_type == 'pyramid' else None
+                features, heatmaps = self.stack(i, x, lows)
+                if lows is not None:
+                    return self._pyramid(features, lows)
             outputs.append(heatmaps if self.out_type == 'heatmaps' else
                            features)
         if self.out_type == 'features':  # for any MMPose head or neck, some
             # of whose ops (mmcv's DeformConv2d in DEKR) need NCHW tensors
             outputs = [f.contiguous() for f in outputs]
         return tuple(outputs)
+
+
+    def _pyramid(self, features: Tensor, lows: list) -> Tuple[Tensor, ...]:
+        """The last stack's levels at ``out_strides`` (stride 4: its
+        features; 8, 16, ...: the top-down path), projected where
+        ``out_channels`` says, NCHW-contiguous for any neck."""
+        by_stride = {4: features, **{8 * 2**i: low for i, low in
+                                     enumerate(lows)}}
+        outs = [by_stride[st] for st in self.out_strides]
+        if self.pyramid_proj is not None:
+            outs = [proj(o) for proj, o in zip(self.pyramid_proj, outs)]
+        return tuple(o.contiguous() for o in outs)
 
 
 @contextmanager

@@ -69,10 +69,16 @@ def check_module_load(module: nn.Module, state_dict: dict,
     of another shape: called while the module loads, so every loader -
     MMEngine's non-strict ``load_checkpoint`` (MMPose's Inferencer, demos,
     ``load_from``, ``--resume``), ``init_cfg`` Pretrained, torch - refuses
-    such a checkpoint, naming the keys and the configs that would fit."""
+    such a checkpoint, naming the keys and the configs that would fit.
+    Keys under the module's ``optional_key_prefixes`` may be missing."""
     own = {k[len(prefix):]: v for k, v in state_dict.items()
            if k.startswith(prefix)}
-    problem = describe_mismatch(own, module.state_dict())
+    # layers a checkpoint of the network may lack (new ones, e.g. pyramid
+    # projections: they keep their initialisation)
+    optional = tuple(getattr(module, 'optional_key_prefixes', ()))
+    target = {k: v for k, v in module.state_dict().items()
+              if k in own or not (optional and k.startswith(optional))}
+    problem = describe_mismatch(own, target)
     if problem:
         hint = mismatch_hint({f'backbone.{k}': v for k, v in own.items()})
         where = prefix.rstrip('.') or type(module).__name__
