@@ -76,6 +76,17 @@ def _neck_problem(bb: dict, neck: Optional[dict],
                 'branches of a multi-branch backbone; StackedHourglass has '
                 'one: set model.neck=None')
     feat = bb['feat_channels']
+    if bb['out_type'] == 'pyramid' and neck and \
+            neck.get('in_channels') is not None:
+        strides = tuple(bb['out_strides'])
+        chans = list(bb.get('out_channels') or [feat] * len(strides))
+        want = neck['in_channels']
+        want = list(want) if isinstance(want, (list, tuple)) else [want]
+        if want != chans:
+            return (f'model.neck.in_channels={want} but StackedHourglass('
+                    f"out_type='pyramid') gives {chans} channels at strides "
+                    f'{strides}: set model.backbone.out_channels={want} '
+                    f'(one per stride)')
     if bb['out_type'] == 'features' and head.get('in_channels',
                                                  feat) != feat:
         return (f'model.head.in_channels={head["in_channels"]} but '
@@ -112,6 +123,8 @@ def _codec_problem(model: dict, bb: dict, head: dict) -> Optional[str]:
                 f'network outputs {(w // s, h // s)} (input_size / {s}):'
                 f' set heatmap_size to input_size / {s}')
     size = head.get('in_featuremap_size')
+    if bb['out_type'] == 'pyramid':  # a neck's level, not the hourglass's
+        size = None
     if size is not None and tuple(size) != (w // 4, h // 4):
         return (f'model.head.in_featuremap_size={tuple(size)} but '
                 f'StackedHourglass outputs {(w // 4, h // 4)} '

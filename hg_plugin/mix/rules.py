@@ -26,10 +26,17 @@ What the swap implies:
   (``4 * 2**depth``);
 * keypoint count and flip settings come from the base config.
 
-Configs built on a multi-scale pyramid or a detection head (RTMO,
-YOLOX-Pose, ED-Pose, RTMW) cannot take a single 1/4-resolution backbone:
-:class:`MixError` says so (:data:`UNSUPPORTED`).
+Configs whose neck takes a feature pyramid (:data:`PYRAMID_NECKS`: RTMO's
+``HybridEncoder``, YOLOX-Pose's ``YOLOXPAFPN``, RTMW's ``CSPNeXtPAFPN``,
+``ChannelMapper``) get the hourglass's own pyramid
+(``out_type='pyramid'``: the last stack's top-down path) at the strides the
+replaced backbone gave, with the neck's ``in_channels``; neck, head and
+codec stay as they are, and the depth is what the largest stride needs
+(refused in one line when the input or the batch resize sizes are not its
+multiples). ED-Pose cannot be mixed: MMPose 1.3 cannot train it
+(:data:`UNSUPPORTED`).
 """
+import math
 import copy
 import os.path as osp
 from typing import Dict, List, Tuple, Union
@@ -54,15 +61,15 @@ FEATUREMAP_SIZE_HEADS = ('RTMCCHead', 'SimCCHead', 'DSNTHead',
 DECONV_HEADS = ('HeatmapHead', 'ViPNASHead', 'SimCCHead', 'DSNTHead',
                 'IntegralRegressionHead', 'AssociativeEmbeddingHead')
 UNSUPPORTED = {
-    'RTMOHead': 'RTMO is a one-stage detector on a 3-level feature pyramid '
-                '(HybridEncoder): no single-scale backbone fits',
-    'YOLOXPoseHead': 'YOLOX-Pose is a one-stage detector on a feature '
-                     'pyramid (YOLOXPAFPN)',
-    'EDPoseHead': 'ED-Pose is a DETR-style detector on a multi-scale '
-                  'transformer encoder',
-    'RTMWHead': 'RTMW fuses two pyramid levels (CSPNeXtPAFPN) in its head',
+    'EDPoseHead': 'ED-Pose: MMPose 1.3 cannot train it (EDPoseHead.loss is '
+                  'not implemented); inference only',
 }
 REMOVED_NECKS = ('FeatureMapProcessor', )
+# necks that take a feature pyramid: the hourglass gives its own
+PYRAMID_NECKS = ('YOLOXPAFPN', 'HybridEncoder', 'CSPNeXtPAFPN',
+                 'ChannelMapper')
+# backbones whose out_indices count stages from the stem (stride 2**(i+1))
+CSP_BACKBONES = ('CSPDarknet', 'CSPNeXt')
 KEPT_NECKS = ('GlobalAveragePooling', )
 MAX_DEPTH = 4
 
@@ -142,7 +149,8 @@ def _refuse_unsupported(model) -> None:
     for part in (model.head['type'], neck.get('type') if neck else None):
         if part in UNSUPPORTED:
             raise MixError(UNSUPPORTED[part])
-    if neck and neck.get('type') not in REMOVED_NECKS + KEPT_NECKS:
+    if neck and neck.get('type') not in \
+            REMOVED_NECKS + KEPT_NECKS + PYRAMID_NECKS:
         raise MixError(f'neck {neck.get("type")} expects a multi-scale '
                        'backbone: no single-scale backbone fits')
 
@@ -178,6 +186,61 @@ def _backbone_and_neck(model, k: int, depth: int, head: str, num_stacks: int,
         changes.append(f'neck {neck["type"]} removed (StackedHeatmapHead '
                        'takes the stacks as they are)')
     return new_model
+
+
+def pyramid_strides(model) -> Tuple[int, ...]:
+    """The strides of the levels the replaced backbone gave its pyramid
+    neck (CSP backbones: 2**(i+1) for each out index; others: the neck's
+    levels ending at 32)."""
+    n = len(model.neck['in_channels'])
+    bb = model.backbone
+    if bb.get('type') in CSP_BACKBONES:
+        idx = bb.get('out_indices') or registered_default(bb['type'],
+                                                          'out_indices')
+        if idx and len(idx) == n:
+            return tuple(2**(i + 1) for i in idx)
+    return tuple(32 // 2**i for i in range(n))[::-1]
+
+
+def _size_divisors(cfg: Config, input_size) -> List[int]:
+    """The sizes a batch can take: the codec's input and every batch
+    resize's ``size_divisor``."""
+    out = list(input_size)
+    for aug in cfg.model.get('data_preprocessor', {}).get(
+            'batch_augments') or []:
+        if aug.get('size_divisor'):
+            out.append(aug['size_divisor'])
+    return out
+
+
+def _pyramid_overrides(cfg: Config, k: int, num_stacks: int,
+                       feat_channels: int, changes: List[str]) -> Dict:
+    """The hourglass's own pyramid under a pyramid neck: its strides and
+    channels from what the replaced backbone gave the neck."""
+    model = cfg.model
+    strides = pyramid_strides(model)
+    chans = list(model.neck['in_channels'])
+    depth = int(math.log2(max(strides) // 4))
+    need = hourglass_stride(depth)
+    sizes = _size_divisors(cfg, tuple(_codec(cfg, dict(model.head))[
+        'input_size']))
+    if depth < 1 or depth > MAX_DEPTH or any(int(v) % need for v in sizes):
+        raise MixError(
+            f'a pyramid up to stride {max(strides)} needs an hourglass of '
+            f'depth {depth}, whose inputs must be multiples of {need}; this '
+            f'config feeds sizes in multiples of {sizes}: raise the '
+            'batch resize size_divisor and input size to multiples of '
+            f'{need}')
+    changes.append(
+        f'backbone: StackedHourglass(num_stacks={num_stacks}, feat_channels='
+        f'{feat_channels}, depth={depth}, out_type=pyramid) in place of '
+        f'{model.backbone.type}: the last stack\'s top-down path at strides '
+        f'{strides}, projected to {chans} channels for {model.neck.type}')
+    changes.append(f'neck {model.neck.type} and head {model.head.type} kept '
+                   'as they are (their own initialisation)')
+    return dict(backbone=hourglass_backbone(
+        num_stacks, k, feat_channels=feat_channels, depth=depth,
+        out_type='pyramid', out_strides=strides, out_channels=chans))
 
 
 def _stacked_head(old_head: dict, k: int, num_stacks: int, codec: dict,
@@ -274,8 +337,14 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
     model = cfg.model
     old_head = dict(model.head)
     _refuse_unsupported(model)
-    head = _choose_head(head, old_head)
     k = num_keypoints(cfg)
+    neck = model.get('neck')
+    if neck and neck.get('type') in PYRAMID_NECKS:
+        changes = []
+        new_model = _pyramid_overrides(cfg, k, num_stacks, feat_channels,
+                                       changes)
+        return _finish(cfg, new_model, changes), list(dict.fromkeys(changes))
+    head = _choose_head(head, old_head)
     codec = _codec(cfg, old_head)
     input_size = tuple(codec['input_size'])
     depth = hourglass_depth(input_size)
@@ -306,17 +375,24 @@ def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
     else:
         new_model['head'] = _kept_head(old_head, feat_channels, quarter,
                                        codec, new_codec, changes)
+    overrides = _finish(cfg, new_model, changes)
+    overrides.update(_dataloaders(cfg, codec, new_codec, head, depth,
+                                  changes))
+    if head == 'ae':
+        _ae_training_pipeline(cfg, overrides, new_codec, changes)
+    return overrides, list(dict.fromkeys(changes))
+
+
+def _finish(cfg: Config, new_model: Dict, changes: List[str]) -> Dict:
+    """What every mix adds: the replaced network's weights dropped, NME's
+    keypoints where MMPose lacks them, the model, the check hooks."""
     overrides = _replaced_network_weights(cfg, new_model, changes)
     overrides.update(_nme_keypoint_indices(cfg, changes))
     hooks = [dict(h) for h in cfg.get('custom_hooks') or []]
     overrides.update(model=new_model, custom_hooks=hooks + [
         dict(type=t) for t in ('ConfigCheckHook', 'WeightsOnlyCheckpointHook')
         if t not in {h.get('type') for h in hooks}])
-    overrides.update(_dataloaders(cfg, codec, new_codec, head, depth,
-                                  changes))
-    if head == 'ae':
-        _ae_training_pipeline(cfg, overrides, new_codec, changes)
-    return overrides, list(dict.fromkeys(changes))
+    return overrides
 
 
 # MMPose 1.3's NME(norm_mode='keypoint_distance') knows the normalising

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
+from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmpose.registry import MODELS
 
@@ -28,13 +29,14 @@ def synthetic_sample(cfg: Config, k: int, seed: int = 0) -> dict:
                     -1)[None].astype(np.float32)
     return dict(
         img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
-        img_id=0, id=0, img_path='synthetic.jpg', category_id=1,
+        img_id=0, id=0, img_path='synthetic.jpg',
+        category_id=np.ones(1, np.int64),  # per instance, as datasets give
         bbox=np.array([[x0, y0, x0 + w, y0 + h]], np.float32),
         bbox_score=np.ones(1, np.float32), keypoints=kpts,
         keypoints_visible=np.ones((1, k), np.float32),
         dataset_keypoint_weights=np.ones(k, np.float32),
         num_keypoints=k, area=np.array([w * h], np.float32),
-        iscrowd=0, segmentation=None, invalid_segs=[],
+        iscrowd=np.zeros(1, np.int64), segmentation=None, invalid_segs=[],
         flip_indices=list(range(k)))
 
 
@@ -55,10 +57,16 @@ def train_step_check(cfg: Config, batch_size: int = 2) -> Dict[str, float]:
                for seed in range(batch_size)]
     model = MODELS.build(cfg.model)
     model.train()
+    # what the runner sets before a step (batch resizes and one-stage heads
+    # read the iteration / epoch from it)
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 0)
+    hub.update_info('epoch', 0)
     data = model.data_preprocessor(pseudo_collate(samples), training=True)
     losses = model(**data, mode='loss')
-    total = sum(v for key, v in losses.items() if 'loss' in key)
+    # summed as the runner sums them (a loss may be a vector: its mean)
+    total, log_vars = model.parse_losses(losses)
     total.backward()
     if not torch.isfinite(total):
         raise MixError(f'non-finite loss {float(total)}')
-    return {key: float(v) for key, v in losses.items()}
+    return {key: float(v) for key, v in log_vars.items() if key != 'loss'}

@@ -62,3 +62,25 @@ def test_num_stacks_message_only_when_they_disagree():
                         out_channels=17))
     assert check_config(bad).startswith('model.head.num_stacks=3 but '
                                         'model.backbone.num_stacks=2')
+
+
+def test_a_pyramid_neck_with_other_channels_is_one_line():
+    from mmengine.config import Config as _Config
+
+    from hg_plugin.checks import check_config as _check
+    cfg = _Config(dict(model=dict(
+        type='BottomupPoseEstimator',
+        backbone=dict(type='StackedHourglass', num_stacks=2,
+                      num_keypoints=17, feat_channels=32, depth=3,
+                      out_type='pyramid', out_channels=[64, 128, 256]),
+        neck=dict(type='YOLOXPAFPN', in_channels=[128, 256, 512],
+                  out_channels=128),
+        head=dict(type='YOLOXPoseHead', num_keypoints=17))))
+    problem = _check(cfg)
+    assert problem == (
+        "model.neck.in_channels=[128, 256, 512] but StackedHourglass("
+        "out_type='pyramid') gives [64, 128, 256] channels at strides "
+        "(8, 16, 32): set model.backbone.out_channels=[128, 256, 512] (one "
+        "per stride)")
+    cfg.model.backbone.out_channels = [128, 256, 512]
+    assert _check(cfg) is None
