@@ -90,11 +90,18 @@ def first_image(dataset_type: str, work: str) -> str:
     return osp.join(root, name)
 
 
+def _mixes_images(ds: dict) -> bool:
+    """Whether a dataset's pipeline mixes in other images of the dataset."""
+    return any(t.get('type') in ('Mosaic', 'YOLOXMixUp')
+               for t in ds.get('pipeline') or [])
+
+
 def sample_overrides(cfg, work: str) -> Dict:
     """Config keys (to merge into ``cfg``) that point every dataset and
     evaluator at the samples: training batches of 2, no workers,
     ground-truth person boxes, one short epoch with validation and a
-    checkpoint."""
+    checkpoint; a training pipeline that mixes in other images (Mosaic,
+    MixUp) is the config's own ``train_pipeline_stage2``."""
     out: Dict = dict(
         train_cfg=dict(max_epochs=1, val_interval=1),
         default_hooks=dict(checkpoint=dict(interval=1),
@@ -121,6 +128,12 @@ def sample_overrides(cfg, work: str) -> Dict:
             with open(ann) as f:
                 write_headboxes(boxes, approx_head_boxes(json.load(f)))
             dataset['headbox_file'] = boxes
+        if loader == 'train_dataloader' and _mixes_images(ds) and \
+                cfg.get('train_pipeline_stage2'):
+            # Mosaic / YOLOXMixUp draw other images of the dataset and can
+            # index one past the end of a few samples (MMPose 1.3): the
+            # config's own second stage, which has neither
+            dataset['pipeline'] = list(cfg.train_pipeline_stage2)
         out[loader] = dict(num_workers=0, persistent_workers=False,
                            dataset=dataset)
         if loader == 'train_dataloader':  # evaluation keeps the config's

@@ -6,6 +6,7 @@ from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.structures import PoseDataSample
 
 import hg_plugin  # noqa: F401
+from hg_plugin.models.heads import StackedHeatmapHead
 from mmpose.registry import MODELS
 
 K, H, W = 4, 16, 16
@@ -121,3 +122,24 @@ def test_heatmap_size_mismatch_is_refused():
     h = head()
     with pytest.raises(ValueError, match='heatmap_size'):
         h.loss(tuple(torch.rand(2, K, 8, 8) for _ in range(3)), samples())
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_training_accuracy_is_mmposes_without_a_host_copy(seed):
+    """acc_pose on the device equals MMPose's numpy pose_pck_accuracy, its
+    quirks included (x by the height, y by the width, non-positive maxima,
+    unlabelled keypoints), on heatmaps of a non-square size."""
+    from mmpose.evaluation.functional import pose_pck_accuracy
+    g = torch.Generator().manual_seed(seed)
+    n, k, h, w = 4, K, 12, 20
+    gt = torch.rand(n, k, h, w, generator=g)
+    pred = gt + 0.3 * torch.randn(n, k, h, w, generator=g)
+    pred[0, 1] = -1.0  # a non-positive maximum
+    gt[1, 2] = 0.0
+    weights = (torch.rand(n, k, generator=g) > 0.3).float()
+    weights[:, 3] = 0  # a keypoint labelled nowhere
+    _, expected, _ = pose_pck_accuracy(pred.numpy(), gt.numpy(),
+                                       weights.numpy() > 0)
+    got = StackedHeatmapHead.accuracy(pred, gt, weights)
+    assert got.device == pred.device and got.dim() == 0
+    assert float(got) == pytest.approx(float(expected), abs=1e-6)
