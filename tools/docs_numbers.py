@@ -18,7 +18,9 @@ one of :data:`BLOCKS`, each naming the result files it reads:
 - ``tests``: the suite's size and time (``docs/test_run.json``, written by
   ``HG_RECORD_TEST_RUN=docs/test_run.json make test``);
 - ``demo``: the demo's numbers (``docs/demo.json``);
-- ``sweep``: the sweep's counts (``docs/mix_sweep.json``).
+- ``sweep``: the sweep's counts (``docs/mix_sweep.json``);
+- ``model-counts``: parameters and MACs of hg1/2/4/8, counted from the
+  code.
 
 The ablation answers keep their own markers and writer
 (``tools/ablation.py --readme``), which this command runs too.
@@ -26,6 +28,7 @@ The ablation answers keep their own markers and writer
 files give.
 """
 import argparse
+import functools
 import json
 import os.path as osp
 import re
@@ -34,7 +37,7 @@ from typing import Callable, Dict, List
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAGES = ['README.md', 'docs/getting_started.md', 'docs/speed.md',
-         'docs/mixing.md', 'docs/training.md']
+         'docs/mixing.md', 'docs/training.md', 'docs/network_and_configs.md']
 MPII_TRAIN_IMAGES = 22246  # records in MMPose's mpii_train.json
 MPII_EPOCHS = 210          # the paper's schedule, MMPose's configs'
 H200 = 'benchmarks/cuda/h200/benchmark.json'
@@ -70,6 +73,7 @@ def settings_words(row: Dict) -> str:
     return ' + '.join(words)
 
 
+@functools.lru_cache(maxsize=None)
 def model_counts() -> Dict[str, tuple]:
     """(parameters in M, GMACs at 256x256) of hg1/2/4/8, K=16, counted from
     the code as it is."""
@@ -197,7 +201,19 @@ def results_block() -> List[str]:
     return lines
 
 
+def model_counts_block() -> List[str]:
+    counts = model_counts()
+    return ['| model | params (K=16) | MACs at 256x256 |', '|---|---|---|',
+            *(f'| {k} | {p:.2f} M | {m:.2f} G |'
+              for k, (p, m) in counts.items()),
+            '', 'Counted from the code by `tools/docs_numbers.py` '
+            '(operator level); the reference implementations have 239 more '
+            'tensors in hg8 - conv biases that feed a batch-norm, folded '
+            'into its running mean when their weights load.']
+
+
 BLOCKS: Dict[str, Callable[[], List[str]]] = {
+    'model-counts': model_counts_block,
     'results': results_block, 'gpu-train-time': gpu_train_time_block,
     'tests': tests_block, 'demo': demo_block, 'sweep': sweep_block}
 MARK = re.compile(r'<!-- numbers:([\w-]+) -->\n(.*?)<!-- /numbers:\1 -->',

@@ -41,8 +41,10 @@ def add_speed_args(parser, train: bool) -> None:
                             help='per-stack activation checkpointing '
                             '(model.backbone.with_cp=True)')
         parser.add_argument('--stagewise-backward', action='store_true',
-                            help='EXPERIMENTAL: backpropagate each stack '
-                            'as soon as it is done (single process)')
+                            help='backpropagate each stack as soon as it '
+                            'is done, the stacks trained apart '
+                            '(StagewiseTopdownPoseEstimator; its mode '
+                            'key picks the reading; single process)')
 
 
 def apply_speed_args(cfg, args, train: bool) -> None:
