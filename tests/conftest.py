@@ -44,7 +44,8 @@ def pytest_sessionfinish(session, exitstatus):
             workers=getattr(session.config.option, 'numprocesses', 0) or 0,
             machine=f'{os.cpu_count()} CPU cores '
             f'({platform.processor() or platform.machine()})',
-            date=time.strftime('%Y-%m-%d')), f, indent=1)
+            date=time.strftime('%Y-%m-%d'),
+            load=round(os.getloadavg()[0], 1)), f, indent=1)
         f.write('\n')
 
 

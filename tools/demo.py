@@ -54,7 +54,8 @@ def write_numbers(paths, metrics, minutes, args) -> None:
         machine=f'{os.cpu_count()} CPU cores '
         f'({platform.processor() or platform.machine()}), '
         f'torch {torch.__version__}',
-        date=time.strftime('%Y-%m-%d'))
+        date=time.strftime('%Y-%m-%d'),
+        load=round(os.getloadavg()[0], 1))  # other work on the machine
     for path in paths:
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         with open(path, 'w') as f:

@@ -112,12 +112,19 @@ def sweep_block() -> List[str]:
             f"([docs/mix_sweep.json](docs/mix_sweep.json))."]
 
 
+def load_words(d: Dict) -> str:
+    """The machine's 1-minute load average when a run ended: above its
+    core count, other work shared the cores and the minutes are longer."""
+    return f" (1-minute load average at the end {d['load']:.1f})" \
+        if 'load' in d else ''
+
+
 def demo_block() -> List[str]:
     d = load('docs/demo.json')
     return [f"Its last recorded run ([docs/demo.json](docs/demo.json)): "
             f"held-out PCKh@0.5 = {d['pckh']:.3f}, PCKh@0.1 = "
             f"{d['pckh_0.1']:.3f}, {d['minutes']:.1f} min on "
-            f"{d['machine']}."]
+            f"{d['machine']}{load_words(d)}."]
 
 
 def tests_block() -> List[str]:
@@ -128,7 +135,7 @@ def tests_block() -> List[str]:
             f"(docs/test_run.json)): {t['passed']} tests passed"
             f"{', ' + others if others else ''} in "
             f"{t['seconds'] / 60:.1f} min on {t['machine']} "
-            f"({t['workers']} pytest-xdist workers)."]
+            f"({t['workers']} pytest-xdist workers){load_words(t)}."]
 
 
 def gpu_train_time_block() -> List[str]:

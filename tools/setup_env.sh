@@ -11,13 +11,14 @@
 #   * xtcocotools is built from source against numpy 2.
 #   * setuptools<70 only while mmcv compiles; then >=77 (torch) and <80.9: mmengine
 #     resolves `mmpose::` configs via pkg_resources, which setuptools 82 dropped.
-# A stamp file holding the hash of this script makes a second run a no-op.
+# A stamp file holding the hash of this script, the packaging files and the
+# version makes a second run a no-op (a version bump reinstalls the package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
 STAMP="$VENV/.hg_plugin_env"
-WANT=$(sha256sum "$0" setup.py pyproject.toml | sha256sum | cut -c1-16)
+WANT=$(sha256sum "$0" setup.py pyproject.toml hg_plugin/version.py | sha256sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   exit 0
 fi
