@@ -46,11 +46,13 @@ def parse_args():
     return p.parse_args()
 
 
-def write_numbers(paths, metrics, minutes, args) -> None:
-    """The run's numbers, with where and how long it ran."""
+def write_numbers(paths, metrics, minutes, args, resumed) -> None:
+    """The run's numbers, with where and how long it ran (``resumed``:
+    it continued an earlier run's training)."""
     numbers = dict(
         pckh=metrics['PCK'] / 100, **{'pckh_0.1': metrics['PCK@0.1'] / 100},
-        minutes=minutes, num_train=args.num_train, num_val=args.num_val,
+        minutes=minutes, resumed=resumed, num_train=args.num_train,
+        num_val=args.num_val,
         machine=f'{os.cpu_count()} CPU cores '
         f'({platform.processor() or platform.machine()}), '
         f'torch {torch.__version__}',
@@ -102,6 +104,9 @@ def draw_predictions(cfg, checkpoint: str, root: str, out_png: str,
 def main():
     args = parse_args()
     start = time.time()
+    # a second run resumes what the first left: its minutes are not a
+    # whole run's, and the record says so
+    resumed = osp.isfile(osp.join(args.work_dir, 'last_checkpoint'))
     ensure_data(args.data_root, args.num_train, args.num_val)
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = args.work_dir
@@ -133,7 +138,7 @@ def main():
     draw_predictions(cfg, ckpt, args.data_root, out_png)
     write_numbers([osp.join(args.work_dir, 'demo.json'),
                    *([args.record] if args.record else [])], metrics,
-                  (time.time() - start) / 60, args)
+                  (time.time() - start) / 60, args, resumed)
     print(f'[demo] held-out PCKh@0.5 (Mean) = {pckh:.3f}, '
           f'PCKh@0.1 = {metrics["PCK@0.1"] / 100:.3f} '
           f'(target >= {TARGET_PCKH}); checkpoint {ckpt}; '

@@ -66,7 +66,7 @@ def settings_words(row: Dict) -> str:
     """A benchmark row's settings as a reader says them."""
     s = row.get('settings') or {}
     words = ['channels-last' if s.get('channels_last') else 'NCHW',
-             s['amp'].replace('float16', 'fp16').replace('bfloat', 'bf')
+             {'float16': 'fp16', 'bfloat16': 'bf16'}.get(s['amp'], s['amp'])
              if s.get('amp') else 'fp32']
     if s.get('compile'):
         words.append('torch.compile')
@@ -123,8 +123,9 @@ def demo_block() -> List[str]:
     d = load('docs/demo.json')
     return [f"Its last recorded run ([docs/demo.json](docs/demo.json)): "
             f"held-out PCKh@0.5 = {d['pckh']:.3f}, PCKh@0.1 = "
-            f"{d['pckh_0.1']:.3f}, {d['minutes']:.1f} min on "
-            f"{d['machine']}{load_words(d)}."]
+            f"{d['pckh_0.1']:.3f}, {d['minutes']:.1f} min"
+            f"{' (resuming an earlier run)' if d.get('resumed') else ''} "
+            f"on {d['machine']}{load_words(d)}."]
 
 
 def tests_block() -> List[str]:
