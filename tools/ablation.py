@@ -359,8 +359,8 @@ def main():
             f'{precision(args)}.', '',
             f'Where and how long: {machine}, {args.jobs} trainings at a '
             f'time; the runs took {compute / 60:.0f} min of run time '
-            '(training + tests, added up) and '
-            + ('' if busy is None else f'{busy:.0f} min of wall time '
+            '(training + tests, added up)'
+            + ('' if busy is None else f' and {busy:.0f} min of wall time '
                '(measured: the time in which at least one of them ran, '
                'over every invocation)') + '.', '',
             'Rule for every sentence (tools/_ablation/stats.py): seeds fixed '

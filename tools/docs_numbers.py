@@ -35,6 +35,14 @@ import re
 import sys
 from typing import Callable, Dict, List
 
+import torch
+from _ablation import report
+from _bench.report import Results
+from mix_config import real_status
+from torch.utils.flop_counter import FlopCounterMode
+
+from hg_plugin.models.backbones import StackedHourglass
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAGES = ['README.md', 'docs/getting_started.md', 'docs/speed.md',
          'docs/mixing.md', 'docs/training.md', 'docs/network_and_configs.md']
@@ -56,8 +64,6 @@ def load(path: str):
 
 def bench(path: str):
     """(machine, Results) of a benchmark file."""
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    from _bench.report import Results  # noqa: E402  (tools/ on the path)
     data = load(path)
     return data['machine'], Results(data['results'])
 
@@ -77,10 +83,6 @@ def settings_words(row: Dict) -> str:
 def model_counts() -> Dict[str, tuple]:
     """(parameters in M, GMACs at 256x256) of hg1/2/4/8, K=16, counted from
     the code as it is."""
-    import torch  # noqa: E402  (only this block builds networks)
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from hg_plugin.models.backbones import StackedHourglass
     out = {}
     for n in (1, 2, 4, 8):
         net = StackedHourglass(num_stacks=n).eval()
@@ -92,8 +94,6 @@ def model_counts() -> Dict[str, tuple]:
 
 
 def sweep_counts() -> Dict[str, int]:
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    from mix_config import real_status  # noqa: E402  (tools/ on the path)
     rows = load('docs/mix_sweep.json')
     n = {s: sum(real_status(r) == s for r in rows)
          for s in ('passed', 'failed', 'no samples')}
@@ -254,8 +254,6 @@ def render(text: str, cache: Dict[str, str], page: str = 'README.md') -> str:
 
 def ablation_readme(text: str) -> str:
     """README's ablation block from docs/ablation.json."""
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    from _ablation import report  # noqa: E402  (tools/ on the path)
     data = load('docs/ablation.json')
     before, _, after = report.readme_block(text, 'README.md')
     lines = report.readme_lines(data.get('summary', data['answers']),
