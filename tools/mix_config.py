@@ -15,7 +15,9 @@ single-scale backbone are listed with the reason. ``--real`` then runs each
 mixed config on the real samples of tests/data through MMPose's own
 tools/train.py (its whole training pipeline, one epoch of batch 2,
 validation with its own metric), tools/test.py and MMPoseInferencer, and
-reports each stage (tools/_sweep). Exit status 1 if any config failed.
+reports each stage (tools/_sweep); ``--learn ITERS`` adds whether each
+passed config learns (overfits the samples: tools/_sweep/learn.py). Exit
+status 1 if any config failed.
 """
 import argparse
 import glob
@@ -29,6 +31,7 @@ import warnings
 
 import mmpose
 from _cli import guard_outputs, record_outputs
+from _sweep.learn import describe, learns
 from _sweep.real import STAGES, real_stages
 from mmengine.config import Config
 from tqdm import tqdm
@@ -61,12 +64,14 @@ def family(cfg) -> tuple:
 
 def sweep(select_all: bool, feat_channels: int, stacks: int,
           real: bool = False, work_dir: str = 'work_dirs/mix_sweep',
-          only=None, on_row=None):
+          only=None, on_row=None, learn: int = 0):
     """Mix one shipped config per family (every config with
     ``select_all``): build it and run one synthetic step; with ``real``
     also run it through MMPose's own tools on real samples
     (:func:`_sweep.real.real_stages`). Finished configs of an earlier
-    ``real`` run in ``work_dir`` are reused."""
+    ``real`` run in ``work_dir`` are reused. ``learn``: that many
+    iterations of the learning check (:mod:`_sweep.learn`) for each config
+    that passed every real stage."""
     root, names = shipped_configs()
     seen, rows = set(), []
     chosen = []
@@ -88,7 +93,7 @@ def sweep(select_all: bool, feat_channels: int, stacks: int,
         chosen.append((name, cfg, key))
     for name, cfg, key in tqdm(chosen, desc='sweep', unit='config'):
         rows.append(sweep_one(name, cfg, key, feat_channels, stacks, real,
-                              work_dir))
+                              work_dir, learn))
         if on_row:
             on_row(rows)
     return rows
@@ -109,7 +114,8 @@ def no_machine_paths(text: str) -> str:
                         '<mmpose>')
 
 
-def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir):
+def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir,
+              learn=0):
     row = dict(config=name, family=list(map(str, key)), stacks=stacks,
                feat_channels=feat_channels)
     start = time.time()
@@ -140,6 +146,12 @@ def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir):
             write_mixed_config(f'mmpose::{name}', path, num_stacks=stacks,
                                feat_channels=feat_channels)
             row['stages'] = real_stages(path, work)
+        if learn and real_status(row) == 'passed':
+            curve = learns(osp.join(work, 'mixed.py'),
+                           osp.join(work, 'learn'), learn)
+            row['learns'] = (f"failed: {curve['why']}" if 'why' in curve
+                             else describe(curve))
+            row['learn_iters'] = learn
     row['seconds'] = round(time.time() - start, 1)
     tqdm.write(f"{row['status']:11s} {name} {row.get('why', '')} "
                f"{row.get('stages', '')}")
@@ -167,6 +179,16 @@ def report(rows, select_all: bool) -> str:
         'One config per distinct (dataset, codec, head, neck)'
     lines = ['# Hourglass swapped into MMPose\'s shipped 2D configs', '']
     real = [r for r in rows if r.get('stages')]
+    learned = any('learns' in r for r in rows)
+    if learned:
+        iters = max(r.get('learn_iters', 0) for r in rows)
+        lines += ['"learns": the mixed config overfits the real samples '
+                  f'for {iters} iterations through MMPose\'s tools/train.py '
+                  '(its own model, loss, optimizer and lr; no augmentation, '
+                  'no lr schedule; tools/_sweep/learn.py) - "yes" when its '
+                  'logged loss fell below half its first value and its '
+                  'training accuracy, where the head logs one, rose by 0.1.',
+                  '']
     if real:
         n = {s: sum(real_status(r) == s for r in real)
              for s in ('passed', 'failed', 'no samples')}
@@ -181,14 +203,15 @@ def report(rows, select_all: bool) -> str:
                   f'{count["unsupported"]} cannot take a single-scale '
                   f'backbone, {count["failed"]} failed to build or step.', '',
                   '| config | build + synthetic step | '
-                  + ' | '.join(STAGES) + ' |', '|---|---|'
-                  + '---|' * len(STAGES)]
+                  + ' | '.join(STAGES) + (' | learns' if learned else '')
+                  + ' |', '|---|---|' + '---|' * (len(STAGES) + learned)]
         for r in rows:
             stages = r.get('stages') or {}
             first = 'ok' if r['status'] == 'ok' else \
                 f"{r['status']}: {r.get('why', '')}"
             lines.append(f"| `{r['config']}` | {first} | " + ' | '.join(
-                stages.get(s, '') for s in STAGES) + ' |')
+                stages.get(s, '') for s in STAGES)
+                + (f" | {r.get('learns', '')}" if learned else '') + ' |')
         return '\n'.join(lines) + '\n'
     lines += [f'{what}: {len(rows)} configs - {count["ok"]} trained one '
               f'synthetic step, {count["unsupported"]} cannot take a '
@@ -222,6 +245,10 @@ def main():
                    help='--sweep: also train, validate, test and draw each '
                    "mixed config on real samples through MMPose's own "
                    'tools (tens of seconds per config)')
+    p.add_argument('--learn', type=int, default=0, metavar='ITERS',
+                   help='--sweep --real: also overfit each config that '
+                   'passed for ITERS iterations and report whether it '
+                   'learns (tools/_sweep/learn.py; minutes per config)')
     p.add_argument('--only', nargs='+', metavar='TEXT',
                    help='--sweep: only configs whose path contains TEXT')
     p.add_argument('--work-dir', default='work_dirs/mix_sweep',
@@ -246,11 +273,13 @@ def main():
             record_outputs(outputs, TOOL)
 
         rows = sweep(args.all, args.feat_channels, args.stacks, args.real,
-                     args.work_dir, args.only, on_row=write)
+                     args.work_dir, args.only, on_row=write,
+                     learn=args.learn)
         print(report(rows, args.all))
         write(rows)
         sys.exit(1 if any(r['status'] == 'failed' or real_status(r) ==
-                          'failed' for r in rows) else 0)
+                          'failed' or r.get('learns', 'yes').startswith(
+                              ('no', 'failed')) for r in rows) else 0)
     if not (args.config and args.out):
         p.error('give CONFIG and -o OUT (or --sweep)')
     guard_outputs([args.out], [resolve_config(args.config)], TOOL,

@@ -10,7 +10,8 @@ SP=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib
 OUT=.device_site
 rm -rf "$OUT" && mkdir -p "$OUT"
 for pkg in mmengine mmcv mmpose mmdet addict termcolor yapf yapf_third_party \
-           platformdirs json_tricks terminaltables munkres six.py; do
+           platformdirs json_tricks terminaltables munkres six.py \
+           _pytest pytest pluggy iniconfig; do  # (pytest: the CUDA tests)
   (cd "$SP" && find "$pkg" \( -name '__pycache__' -o -name '.mim' \) -prune \
      -o -type f ! -name '*.so' -print) | while read -r f; do
     mkdir -p "$OUT/$(dirname "$f")" && cp "$SP/$f" "$OUT/$f"

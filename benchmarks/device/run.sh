@@ -41,6 +41,21 @@ bench --train-only --models $HG $([ -z "${DRY:-}" ] && echo hourglass52-mpii) \
   --model-variants fast --variants --data-samples 0
 bench --append --models $HG $([ -z "${DRY:-}" ] && echo hourglass52-mpii) \
   --model-variants plain cl-amp --variants --data-samples 0
+# 2b. Speed III's captured step: first its test on this GPU (the captured
+#     replay equals its eager run; the suite skips it without CUDA), then
+#     hg8 and HG52 captured beside their eager twin at the same settings
+#     (bf16, channels-last, cudnn.benchmark)
+#     (bf16, channels-last, cudnn.benchmark); the fused BN + ReLU (hg8's
+#     own) alone and with the capture, after its CUDA tests
+$PY -m pytest -q -p no:cacheprovider tests/engine/test_captured_train_step.py \
+  tests/models/test_fused_bn_relu.py 2>&1 | tail -n 15 \
+  | tee "$OUT_DIR/speed3_tests.txt"
+bench --append --train-only --models $HG \
+  $([ -z "${DRY:-}" ] && echo hourglass52-mpii) \
+  --model-variants eager-bf16 captured-bf16 --variants --data-samples 0
+bench --append --train-only --models $HG --variants-model $HG \
+  --model-variants --variants fused-bf16 captured-fused-bf16 \
+  --data-samples 0
 # 3. hg8's other options (its compile rows were measured on the H200:
 #    slower; they are left out to keep the device's minutes for the rest)
 bench --append --models $HG --variants-model $HG --model-variants \

@@ -1,4 +1,6 @@
 from .amp_optim_wrapper import DeviceAmpOptimWrapper, amp_dtype_for
+from .captured_train_step import (CapturedStepError, CapturedTrainStep,
+                                  CapturedTrainStepHook)
 from .channels_last_hook import ChannelsLastHook
 from .checkpoint_globals_hook import AllowCheckpointGlobalsHook
 from .compile_hook import CompileNetworkHook, compile_network
@@ -10,7 +12,9 @@ from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 from .work_dir_guard_hook import WorkDirError, WorkDirGuardHook
 
 __all__ = [
-    'AllowCheckpointGlobalsHook', 'ChannelsLastHook', 'CompileNetworkHook', 'ConfigCheckHook',
+    'AllowCheckpointGlobalsHook', 'CapturedStepError', 'CapturedTrainStep',
+    'CapturedTrainStepHook', 'ChannelsLastHook', 'CompileNetworkHook',
+    'ConfigCheckHook',
     'ExactResumeHook',
     'DeviceAmpOptimWrapper', 'RepairLastCheckpointHook',
     'StopOnNonFiniteLossHook', 'WeightsOnlyCheckpointHook', 'WorkDirError',

@@ -57,6 +57,20 @@ VARIANTS = {
     'onnxruntime': dict(onnx=True, train=False),
     'cuda-graph': dict(amp='auto', cuda_graph=True, train=False,
                        cuda_only=True),
+    # Speed III's captured step (CapturedTrainStep, --captured-step) and
+    # its eager twin at the same settings: bf16 (no loss scaler), channels-
+    # last, cudnn.benchmark; on a CPU the captured one runs eagerly
+    'eager-bf16': dict(channels_last=True, amp='bfloat16',
+                       cudnn_benchmark=True, infer=False),
+    'captured-bf16': dict(channels_last=True, amp='bfloat16',
+                          cudnn_benchmark=True, captured=True, infer=False),
+    # Speed III's fused BN + ReLU (hg8 only), alone and with the capture
+    'fused-bf16': dict(ours=dict(fused_bn_relu=True), channels_last=True,
+                       amp='bfloat16', cudnn_benchmark=True, infer=False),
+    'captured-fused-bf16': dict(ours=dict(fused_bn_relu=True),
+                                channels_last=True, amp='bfloat16',
+                                cudnn_benchmark=True, captured=True,
+                                infer=False),
     'with_cp': dict(ours=dict(with_cp=True), infer=False),
     'stagewise': dict(stagewise=True, infer=False),
 }

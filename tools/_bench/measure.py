@@ -21,7 +21,7 @@ from mmpose.structures import PoseDataSample
 from torch.utils.flop_counter import FlopCounterMode
 
 import hg_plugin  # noqa: F401  (registers the models)
-from hg_plugin.engine import compile_network
+from hg_plugin.engine import CapturedTrainStep, compile_network
 from hg_plugin.models import fold_batchnorm
 
 from .catalog import MODELS, REPO, config_path, settings
@@ -170,7 +170,11 @@ def measure_training(job, s, cfg, model, device, sync, amp_dtype):
     wrapper = build_optim_wrapper(model, optim)
     torch.manual_seed(1)  # same batch whatever ran before
     data = fake_batch(cfg, job['train_batch'], device)
-    step = lambda: model.train_step(data, wrapper)  # noqa: E731
+    train_step = model.train_step
+    if s.get('captured'):  # captured within the warm-up steps below
+        train_step = CapturedTrainStep(model, wrapper,
+                                       warmup=max(0, job['warmup'] - 1))
+    step = lambda: train_step(data, wrapper)  # noqa: E731
     first = time.perf_counter()
     for i in range(job['warmup']):  # grads and optimizer state exist now
         step()

@@ -1,6 +1,7 @@
 """The speed flags (``--preset``, ``--amp``, ``--channels-last``,
-``--compile``, ``--with-cp``, ``--stagewise-backward``) as the config keys
-that select them, so a flag and a config file mean the same."""
+``--compile``, ``--with-cp``, ``--stagewise-backward``, ``--captured-step``)
+as the config keys that select them, so a flag and a config file mean the
+same."""
 import sys
 
 import torch
@@ -45,6 +46,12 @@ def add_speed_args(parser, train: bool) -> None:
                             'is done, the stacks trained apart '
                             '(StagewiseTopdownPoseEstimator; its mode '
                             'key picks the reading; single process)')
+        parser.add_argument('--captured-step', action='store_true',
+                            help='capture the training step once as a CUDA '
+                            'graph and replay it (CapturedTrainStepHook; '
+                            'bf16 or fp32, one GPU, a capturable optimizer '
+                            'such as the shipped RMSprop; on a CPU the '
+                            'same step code runs eagerly)')
 
 
 def apply_speed_args(cfg, args, train: bool) -> None:
@@ -82,6 +89,13 @@ def apply_speed_args(cfg, args, train: bool) -> None:
     if args.allow_checkpoint_global:
         hooks.append(dict(type='AllowCheckpointGlobalsHook',
                           names=args.allow_checkpoint_global))
+    if train and getattr(args, 'captured_step', False):
+        if cfg.optim_wrapper.get('dtype') == 'float16':
+            # (fp16: --amp or --preset fast on CUDA) needs the loss scaler
+            cfg.optim_wrapper.dtype = 'bfloat16'
+            print('--captured-step: bf16 autocast instead of fp16 (no loss '
+                  'scaler, whose overflow check waits for the device)')
+        hooks.append(dict(type='CapturedTrainStepHook'))
     cfg.custom_hooks = [*cfg.get('custom_hooks', []), *hooks]
     if train and args.stagewise_backward:
         if args.compile:

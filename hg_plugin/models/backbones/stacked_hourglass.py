@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
 
+from ..fused_bn_relu import bn_relu
 from .state_dict_fit import check_module_load
 
 
@@ -102,11 +103,17 @@ class Residual(nn.Module):
         self.relu = nn.ReLU(inplace=True)  # safe: BN never needs its output
         self.skip = (nn.Identity() if in_channels == out_channels else
                      nn.Conv2d(in_channels, out_channels, 1))
+        self.fused = False  # StackedHourglass(fused_bn_relu=...)
+
+    def act(self, bn: nn.BatchNorm2d, x: Tensor) -> Tensor:
+        """ReLU(BN(x)): one Triton op with ``fused`` while training on a
+        GPU (:func:`~hg_plugin.models.fused_bn_relu.bn_relu`), else two."""
+        return bn_relu(x, bn) if self.fused else self.relu(bn(x))
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.conv1(self.relu(self.bn1(x)))
-        out = self.conv2(self.relu(self.bn2(out)))
-        out = self.conv3(self.relu(self.bn3(out)))
+        out = self.conv1(self.act(self.bn1, x))
+        out = self.conv2(self.act(self.bn2, out))
+        out = self.conv3(self.act(self.bn3, out))
         out += self.skip(x)  # safe: conv3 does not need its output
         return out
 
@@ -198,6 +205,11 @@ class StackedHourglass(BaseModule):
             ``cat(f, h)`` with the two convs' weights side by side (one
             kernel, one output pass; same parameters and checkpoints).
             Default: 'concat'.
+        fused_bn_relu (bool): Run each residual's BN -> ReLU pairs as one
+            Triton op while training on a GPU (forward and backward; the
+            same function, :mod:`hg_plugin.models.fused_bn_relu`); elsewhere,
+            and in eval, PyTorch's two ops. Default: False (not yet measured
+            on a GPU).
         heatmap_stride (int): Heatmaps at 1/4 of the input (4, the paper)
             or 1/2 (2): an extra stage before each heatmap layer upsamples
             the features x2 (nearest) and applies a 3x3 conv-BN-ReLU to f/2
@@ -233,6 +245,7 @@ class StackedHourglass(BaseModule):
                  with_cp: bool = False,
                  channels_last: bool = True,
                  merge: str = 'concat',
+                 fused_bn_relu: bool = False,
                  heatmap_stride: int = 4,
                  allow_partial_load: bool = False,
                  init_cfg: Optional[dict] = None):
@@ -307,6 +320,9 @@ class StackedHourglass(BaseModule):
         self.merge_preds = nn.ModuleList(
             nn.Conv2d(k, f, 1) for _ in range(num_stacks - 1))
         self.dead_bias_keys = dead_bias_keys(self)
+        for m in self.modules():
+            if isinstance(m, Residual):
+                m.fused = fused_bn_relu
         if channels_last:  # in-place init and checkpoint loading keep it
             self.to(memory_format=torch.channels_last)
 

@@ -1,5 +1,5 @@
 """Head for the stacked hourglass: intermediate supervision + last-stack decode."""
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.structures import PixelData
@@ -9,6 +9,17 @@ from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
                                  OptSampleList, Predictions)
 from torch import Tensor
+
+
+def heatmap_targets(batch_data_samples: OptSampleList
+                    ) -> Tuple[Tensor, Tensor]:
+    """A batch's (B, K, H, W) target heatmaps and (B, K) keypoint weights,
+    as MMPose's heatmap heads stack them."""
+    gt_heatmaps = torch.stack(
+        [d.gt_fields.heatmaps for d in batch_data_samples])
+    keypoint_weights = torch.cat([
+        d.gt_instance_labels.keypoint_weights for d in batch_data_samples])
+    return gt_heatmaps, keypoint_weights
 
 
 @MODELS.register_module()
@@ -102,9 +113,17 @@ class StackedHeatmapHead(BaseHead):
              batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> dict:
         """Per-stack losses (each logged) and last-stack ``acc_pose``."""
+        return self.loss_from_targets(feats, *self.targets(
+            batch_data_samples), train_cfg=train_cfg)
+
+    def loss_from_targets(self, feats: Sequence[Tensor], gt_heatmaps: Tensor,
+                          keypoint_weights: Tensor,
+                          train_cfg: ConfigType = {}) -> dict:
+        """:meth:`loss` on the stacked targets of :meth:`targets`: tensors
+        only, nothing that reads the host (a captured training step,
+        :class:`~hg_plugin.engine.CapturedTrainStep`, replays it)."""
         stacks = self.forward(feats)
-        gt_heatmaps, keypoint_weights = self.targets(batch_data_samples,
-                                                     stacks[-1])
+        self.check_target_size(gt_heatmaps, stacks[-1])
         per_stack = self.loss_module(stacks, gt_heatmaps, keypoint_weights)
         losses = {f'loss_kpt_stack{i}': l for i, l in enumerate(per_stack)}
         if train_cfg.get('compute_acc', True):
@@ -113,21 +132,22 @@ class StackedHeatmapHead(BaseHead):
         return losses
 
     def targets(self, batch_data_samples: OptSampleList,
-                heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+                heatmaps: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Ground truth (B, K, H, W) heatmaps and (B, K) keypoint weights,
-        checked against the size of the predicted ``heatmaps``."""
-        gt_heatmaps = torch.stack(
-            [d.gt_fields.heatmaps for d in batch_data_samples])
-        keypoint_weights = torch.cat([
-            d.gt_instance_labels.keypoint_weights for d in batch_data_samples
-        ])
+        checked against the size of the predicted ``heatmaps`` if given."""
+        gt_heatmaps, keypoint_weights = heatmap_targets(batch_data_samples)
+        if heatmaps is not None:
+            self.check_target_size(gt_heatmaps, heatmaps)
+        return gt_heatmaps, keypoint_weights
+
+    @staticmethod
+    def check_target_size(gt_heatmaps: Tensor, heatmaps: Tensor) -> None:
         if gt_heatmaps.shape[-2:] != heatmaps.shape[-2:]:
             raise ValueError(
                 f'Target heatmaps are {tuple(gt_heatmaps.shape[-2:])} (codec '
                 f'heatmap_size) but the network outputs '
                 f'{tuple(heatmaps.shape[-2:])}: set codec heatmap_size to '
                 f'input_size / 4.')
-        return gt_heatmaps, keypoint_weights
 
     @staticmethod
     def accuracy(heatmaps: Tensor, gt_heatmaps: Tensor,
