@@ -40,6 +40,7 @@ from _ablation.variants import (BASE, GROUPS, OPTIONAL, VARIANTS,
                                 is_reference, iterations, model_cost,
                                 reference_of, seeds_of, settings,
                                 training_key, write_variant_config)
+from _bench.catalog import machine as bench_machine
 from _cli import guard_outputs, record_outputs
 from tqdm import tqdm
 
@@ -91,9 +92,14 @@ def parse_args():
                    'MPII, for instance) instead of the synthetic set')
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--preset', choices=['fast'],
-                   help='train and test with tools/train.py\'s --preset '
-                   '(hg_plugin.presets: mixed precision where the device '
-                   'gains from it); runs are cached apart')
+                   help='train and test with what tools/train.py\'s --preset '
+                   'fast selects on this device (hg_plugin.presets: bf16 '
+                   'autocast on a CPU with AMX, fp32 on one without, fp16 on '
+                   'CUDA); runs are cached by the precision they ran in')
+    p.add_argument('--amp', choices=['bf16'],
+                   help='bf16 autocast on any CPU (tools/train.py --amp '
+                   'bf16): the precision of the committed _fast runs, which '
+                   'a CPU without AMX computes ~8x slower than fp32')
     p.add_argument('--jobs', type=int, default=2,
                    help='trainings at a time (each with cores/jobs threads)')
     p.add_argument('--work-dir', default='work_dirs/ablation')
@@ -233,13 +239,18 @@ def busy_minutes(results) -> float:
     return (total + hi - lo) / 60
 
 
+def autocast_dtype(args):
+    """The runs' autocast dtype (None: fp32): ``--amp bf16``, or what
+    ``--preset fast`` selects on this device."""
+    if args.amp:
+        return 'bfloat16'
+    return fast_settings(args.device)['amp'] if args.preset else None
+
+
 def precision(args) -> str:
     """How the runs computed, for the report."""
-    if not args.preset:
-        return 'fp32'
-    amp = fast_settings(args.device)['amp']
-    return (f'--preset {args.preset} (' +
-            (f'{amp} autocast' if amp else 'fp32') + ', channels-last)')
+    amp = autocast_dtype(args)
+    return (f'{amp} autocast' if amp else 'fp32') + ', channels-last'
 
 
 def measure_costs(run, names) -> dict:
@@ -292,6 +303,7 @@ def main():
         data_desc = (f'the {args.difficulty} synthetic MPII set '
                      f'({args.num_train} train / {args.num_val} held-out '
                      '128 px images, seed 2016; hg_plugin.synthetic)')
+    cpu_machine = bench_machine('cpu')  # recorded in every run
     machine = (f'{os.cpu_count()} CPU cores ('
                f'{platform.processor() or platform.machine()})'
                if args.device == 'cpu' else args.device)
@@ -300,7 +312,7 @@ def main():
                MKL_NUM_THREADS=str(threads))
     if args.device == 'cpu':  # MMEngine takes the GPU whenever it sees one
         env['CUDA_VISIBLE_DEVICES'] = ''
-    run = dict(vars(args))
+    run = dict(vars(args), amp=autocast_dtype(args), machine=cpu_machine)
     run['results_dir'] = args.results or osp.join(args.work_dir, 'runs')
     wanted = {}
     for n in names:

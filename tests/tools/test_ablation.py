@@ -42,7 +42,8 @@ def test_quick_mode_writes_report_plot_and_numbers(tmp_path):
     assert re.search(r'PCKh@0.5 \d+\.\d vs \d+\.\d, [+-]\d+\.\d \[95 % CI '
                      r'-inf, \+inf\], Welch: inconclusive', report)
     data = json.loads((out / 'ablation.json').read_text())
-    assert data['precision'] == 'fp32' and 'along the way; fp32.' in report
+    assert data['precision'] == 'fp32, channels-last'
+    assert 'along the way; fp32, channels-last.' in report
     # each comparison brings its group's reference
     assert [row['name'] for row in data['rows']] == [
         'hm-4-msra', 'backward-once', 'backward-apart', 'hm-2-dark']
@@ -301,35 +302,50 @@ def test_a_later_invocation_adds_tests_and_keeps_the_earlier_ones(
     assert runs.cached(key, s, 3, run) == result
 
 
-def test_a_preset_trains_and_tests_with_it_and_is_cached_apart(
+def test_each_precision_trains_with_its_flags_and_is_cached_apart(
         tmp_path, monkeypatch):
-    """``--preset fast`` reaches tools/train.py and every tools/test.py
-    call; its runs are tagged, so runs without it are never reused."""
+    """bf16 runs (the committed ``_fast`` ones) train and test with
+    ``--amp bf16`` on any CPU, fp16 (CUDA's fast preset) with ``--preset
+    fast``, fp32 with neither; each precision has its own cache name, so a
+    run of one is never reused for another, and a result that recorded
+    another precision than its name says stops the grid."""
     from _ablation import runs, variants
     plain = dict(iters=2400, evals=8, batch=16, lr=2.5e-3, workers=0,
                  data_root=str(tmp_path), data_tag='medium-v5',
                  work_dir=str(tmp_path), results_dir=str(tmp_path / 'r'))
-    fast = dict(plain, preset='fast')
+    bf16, fp16 = dict(plain, amp='bfloat16'), dict(plain, amp='float16')
     s = variants.settings('hm-4-dark')
     key = variants.training_key(s)
-    assert runs.run_tag(key, fast, 0) == \
-        '4_32_128_4_msra_all_2_medium-v5_it2400_b16_lr0.0025_fast_seed0'
+    name = '4_32_128_4_msra_all_2_medium-v5_it2400_b16_lr0.0025{}_seed0'
+    assert [runs.run_tag(key, r, 0) for r in (plain, bf16, fp16)] == [
+        name.format(''), name.format('_fast'), name.format('_fast-fp16')]
     plain_work = tmp_path / 'runs' / runs.run_tag(key, plain, 0)
     plain_work.mkdir(parents=True)
+    tests = {'': {}, 'dark': {}, 'stack0': {}, 'stack1': {}, 'stack2': {}}
     (plain_work / 'result.json').write_text(json.dumps(dict(
-        train_time=1.0, val_curve=[], tests={'': {}, 'dark': {}, 'stack0': {},
-                                             'stack1': {}, 'stack2': {}})))
+        train_time=1.0, val_curve=[], tests=tests)))
     assert runs.cached(key, s, 0, plain) is not None
-    assert runs.cached(key, s, 0, fast) is None
+    assert runs.cached(key, s, 0, bf16) is None
     calls = []
     monkeypatch.setattr(runs, '_call', lambda cmd, log, env: calls.append(
         cmd))
     monkeypatch.setattr(runs, '_val_curve', lambda work: [])
     monkeypatch.setattr(runs, '_test_metrics', lambda out: {'PCK': 1.0})
-    runs.train_and_evaluate(key, s, 0, fast, {})
+    result = runs.train_and_evaluate(key, s, 0, dict(bf16, machine='m'), {})
+    assert result['precision'] == 'bfloat16' and result['machine'] == 'm'
     assert [c[1] for c in calls] == ['tools/train.py'] + ['tools/test.py'] * 5
     for c in calls:
-        assert c[c.index('--preset') + 1] == 'fast'
+        assert c[c.index('--amp') + 1] == 'bf16' and '--preset' not in c
+    calls.clear()
+    runs.train_and_evaluate(key, s, 0, fp16, {})
+    assert all(c[c.index('--preset') + 1] == 'fast' for c in calls)
+    mislabelled = tmp_path / 'runs' / runs.run_tag(key, bf16, 1)
+    mislabelled.mkdir(parents=True)
+    (mislabelled / 'result.json').write_text(json.dumps(dict(
+        train_time=1.0, val_curve=[], tests=tests, precision='float32')))
+    with pytest.raises(RuntimeError, match='ran in float32, not the '
+                       'bfloat16 its name says'):
+        runs.cached(key, s, 1, bf16)
 
 
 def test_the_report_says_how_the_runs_computed():
@@ -338,13 +354,14 @@ def test_the_report_says_how_the_runs_computed():
     import ablation
     from hg_plugin.presets import fast_settings
 
-    def said(preset, device):
-        return ablation.precision(Namespace(preset=preset, device=device))
-    assert said(None, 'cpu') == said(None, 'cuda') == 'fp32'
-    assert said('fast', 'cuda') == \
-        '--preset fast (float16 autocast, channels-last)'
-    assert said('fast', 'cpu') == '--preset fast (%s, channels-last)' % (
+    def said(preset, device, amp=None):
+        return ablation.precision(Namespace(preset=preset, device=device,
+                                            amp=amp))
+    assert said(None, 'cpu') == said(None, 'cuda') == 'fp32, channels-last'
+    assert said('fast', 'cuda') == 'float16 autocast, channels-last'
+    assert said('fast', 'cpu') == '%s, channels-last' % (
         'bfloat16 autocast' if fast_settings('cpu')['amp'] else 'fp32')
+    assert said(None, 'cpu', 'bf16') == 'bfloat16 autocast, channels-last'
 
 
 def test_the_progress_bar_counts_iterations_and_cached_runs_as_done(

@@ -23,16 +23,28 @@ from .variants import (VARIANTS, decoder_options, iterations, settings,
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+# the cache name of each precision: runs of different precisions never
+# share a cache entry or a comparison ('_fast' is bf16 autocast +
+# channels-last, what --preset fast selected on the CPU with AMX where the
+# first such runs trained; channels-last is StackedHourglass's default, so
+# fp32 runs need no tag)
+PRECISION_TAGS = {None: '', 'bfloat16': '_fast', 'float16': '_fast-fp16'}
+
+
 def run_tag(key, run: Dict, seed: int) -> str:
-    preset = f'_{run["preset"]}' if run.get('preset') else ''
     return '_'.join(str(v) for v in key) + \
         f'_{run["data_tag"]}_it{run["iters"]}_b{run["batch"]}' \
-        f'_lr{run["lr"]:g}{preset}_seed{seed}'
+        f'_lr{run["lr"]:g}{PRECISION_TAGS[run.get("amp")]}_seed{seed}'
 
 
 def _speed(run: Dict) -> list:
-    """``tools/train.py`` / ``test.py`` flags of ``--preset``."""
-    return ['--preset', run['preset']] if run.get('preset') else []
+    """``tools/train.py`` / ``test.py`` flags of the run's precision: bf16
+    autocast as ``--amp bf16`` (on any CPU; what --preset fast selects on
+    one with AMX), fp16 on CUDA as ``--preset fast`` (with cudnn.benchmark);
+    fp32 needs none."""
+    if run.get('amp') == 'bfloat16':
+        return ['--amp', 'bf16']
+    return ['--preset', 'fast'] if run.get('amp') else []
 
 
 def _call(cmd, log, env):
@@ -92,6 +104,11 @@ def cached(key, s: Dict, seed: int, run: Dict) -> Optional[Dict]:
         if osp.isfile(done):
             with open(done) as f:
                 result = json.load(f)
+            ran = result.get('precision', run.get('amp') or 'float32')
+            if ran != (run.get('amp') or 'float32'):
+                raise RuntimeError(f'{done} ran in {ran}, not the '
+                                   f'{run.get("amp") or "float32"} its name '
+                                   'says: remove it')
             if has_tests(result, key, s['stacks']):
                 return result
     return None
@@ -144,7 +161,8 @@ def train_and_evaluate(key, s: Dict, seed: int, run: Dict,
         result['tests'][name] = _test_metrics(out)
     result['test_time'] = result.get('test_time', 0) + time.time() - start
     result.update(seed=seed, key=[str(v) for v in key],
-                  finished_at=time.time())
+                  finished_at=time.time(), precision=run.get('amp') or
+                  'float32', machine=run.get('machine'))
     for path in result_files(key, run, seed)[::-1]:
         os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
