@@ -18,9 +18,11 @@ fast on a device (docs/speed.md, "--preset fast").
   Not bit-exact either: another algorithm sums in another order.
 
 ``torch.compile`` (``CompileNetworkHook``, ``--compile``) is not part of
-it: it made training slower where measured - on an H200 at batch 64 with
-channels-last and fp16, hg8 217 vs 266 img/s and HG52 530 vs 763 img/s,
-after 250 s / 50 s of compilation (benchmarks/cuda/h200/benchmark.md).
+it: it made training slower where measured - hg8 and HG52 on an H200 at
+batch 64 with channels-last and fp16, after minutes of compilation
+(benchmarks/cuda/h200/benchmark.json; docs/speed.md). Nor are Speed III's
+levers (``--captured-step``, ``model.backbone.fused_bn_relu``), until a GPU
+measures them.
 """
 from typing import Dict, List, Optional
 

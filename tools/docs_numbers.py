@@ -20,7 +20,14 @@ one of :data:`BLOCKS`, each naming the result files it reads:
 - ``demo``: the demo's numbers (``docs/demo.json``);
 - ``sweep``: the sweep's counts (``docs/mix_sweep.json``);
 - ``model-counts``: parameters and MACs of hg1/2/4/8, counted from the
-  code.
+  code;
+- ``cpu-benchmark``, ``h100-benchmark``, ``h200-benchmark``: a benchmark's
+  tables from its ``benchmark.json`` (the renderer of its benchmark.md);
+- ``amp-dtype``: the H100 measurements behind fp16 as CUDA's AMP dtype;
+- ``cpu-profile``: the operator-class table of ``benchmarks/profile.md``;
+- ``stagewise-loss``: ``tools/compare_training.py``'s loss curves
+  (``docs/stagewise_loss.csv``);
+- ``dead-biases``: the conv biases hg8 no longer has, counted from the code.
 
 The ablation answers keep their own markers and writer
 (``tools/ablation.py --readme``), which this command runs too.
@@ -37,7 +44,9 @@ from typing import Callable, Dict, List
 
 import torch
 from _ablation import report
-from _bench.report import Results
+from _bench.catalog import EVERY_MODEL
+from _bench.report import (Results, memory_table, models_table,
+                           options_table, summary)
 from mix_config import real_status
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -71,7 +80,8 @@ def bench(path: str):
 def settings_words(row: Dict) -> str:
     """A benchmark row's settings as a reader says them."""
     s = row.get('settings') or {}
-    words = ['channels-last' if s.get('channels_last') else 'NCHW',
+    # (no layout key: each model's own - hg8 channels-last, the zoo's NCHW)
+    words = ['channels-last' if s.get('channels_last') else 'as configured',
              {'float16': 'fp16', 'bfloat16': 'bf16'}.get(s['amp'], s['amp'])
              if s.get('amp') else 'fp32']
     if s.get('compile'):
@@ -220,7 +230,80 @@ def model_counts_block() -> List[str]:
             'into its running mean when their weights load.']
 
 
+def benchmark_block(path: str) -> List[str]:
+    """A benchmark's tables from its JSON, by the renderer that writes its
+    benchmark.md: every model at each shared setting, hg8's options,
+    against HG52 and the data pipeline, the memory study."""
+    machine, res = bench(path)
+    shown = [v for v in EVERY_MODEL if res.find('hg8', v)]
+    mem = res.find('hg8', 'plain', 'memory')
+    return ([f'Machine: {machine} ([{path}]({path})); training and '
+             f"inference batch {res.find('hg8', 'plain')['train_batch']}, "
+             'random weights, synthetic inputs, each row in its own '
+             'process.', ''] + models_table(res, shown) +
+            options_table(res, 'hg8') + summary(res, 'hg8') +
+            (memory_table(res, 'hg8', mem['train_batch']) if mem else []))
+
+
+def amp_dtype_block() -> List[str]:
+    machine, res = bench(H100)
+    f16, b16, f32 = (res.find('hg8', v) for v in ('amp-fp16', 'cl-amp',
+                                                  'plain'))
+    return [f"Why fp16 on CUDA, measured on an "
+            f"{machine.split(',')[0].replace('NVIDIA ', '')} "
+            f"([{H100}]({H100}), batch {f16['train_batch']}): hg8 trains at "
+            f"{f16['train_img_s']:.0f} img/s in fp16 vs "
+            f"{b16['train_img_s']:.0f} in bf16 (channels-last) and "
+            f"{f32['train_img_s']:.0f} in fp32, and infers at "
+            f"{f16['infer_img_s']:.0f} vs {b16['infer_img_s']:.0f} img/s."]
+
+
+def profile_block() -> List[str]:
+    """The CPU profile's operator-class table (benchmarks/profile.md, which
+    ``tools/benchmark.py --profile`` writes)."""
+    with open(osp.join(REPO, 'benchmarks/profile.md')) as f:
+        text = f.read()
+    head, table = text.split('\n\n', 1)
+    rows = table.split('\n\n', 1)[0]
+    return [head + ' ([benchmarks/profile.md](benchmarks/profile.md))', '',
+            rows]
+
+
+def stagewise_loss_block() -> List[str]:
+    """The loss curves of tools/compare_training.py at a few iterations
+    (docs/stagewise_loss.csv, which it writes)."""
+    with open(osp.join(REPO, 'docs/stagewise_loss.csv')) as f:
+        rows = [line.strip().split(',') for line in f if line.strip()]
+    modes, by_it = rows[0][1:], {int(r[0]): r[1:] for r in rows[1:]}
+    its = [i for i in (1, 10, 50, 100, 250) if i in by_it]
+    return ['| mode | ' + ' | '.join(f'loss at it. {i}' for i in its) +
+            ' |', '|---|' + '---|' * len(its),
+            *(f'| {m} | ' + ' | '.join(by_it[i][j] for i in its) + ' |'
+              for j, m in enumerate(modes)), '',
+            '([docs/stagewise_loss.csv](docs/stagewise_loss.csv))']
+
+
+def dead_biases_block() -> List[str]:
+    """The dead conv biases hg8 no longer has, counted from the code."""
+    net = StackedHourglass(num_stacks=8)
+    keys = net.dead_bias_keys
+    shapes = dict(net.named_modules())
+    params = sum(shapes[k.rsplit('.', 1)[0]].out_channels for k in keys)
+    total = sum(p.numel() for p in net.parameters())
+    return [f'hg8 (K=16): {len(keys)} convolutions feed a batch-norm and '
+            f'have no bias: {len(keys)} bias-add passes and {len(keys)} '
+            f'bias-gradient reductions less per training step, and '
+            f'{params:,} parameters ({total:,} instead of '
+            f'{total + params:,}); counted from the code.']
+
+
 BLOCKS: Dict[str, Callable[[], List[str]]] = {
+    'cpu-benchmark': functools.partial(benchmark_block, CPU),
+    'h100-benchmark': functools.partial(benchmark_block, H100),
+    'h200-benchmark': functools.partial(benchmark_block, H200),
+    'amp-dtype': amp_dtype_block, 'cpu-profile': profile_block,
+    'stagewise-loss': stagewise_loss_block,
+    'dead-biases': dead_biases_block,
     'model-counts': model_counts_block,
     'results': results_block, 'gpu-train-time': gpu_train_time_block,
     'tests': tests_block, 'demo': demo_block, 'sweep': sweep_block}

@@ -10,10 +10,10 @@ def amp_dtype_for(device: str) -> str:
     """The autocast dtype of ``'auto'`` on ``device``, the one rule behind
     ``--amp``, ``--preset fast`` and ``DeviceAmpOptimWrapper(dtype='auto')``:
 
-    - ``'cuda'``: float16 with dynamic loss scaling. Measured on an H100
-      (benchmarks/cuda): hg8 trains at 244 img/s in fp16 vs 212 in bf16
-      and 215 in fp32, and infers at 1027 vs 913 img/s; every CUDA GPU
-      has fp16 tensor cores, bf16 only from Ampere on.
+    - ``'cuda'``: float16 with dynamic loss scaling: hg8 trains and infers
+      faster in fp16 than in bf16 on the H100 measured
+      (benchmarks/cuda/benchmark.json, docs/speed.md "Which AMP dtype");
+      every CUDA GPU has fp16 tensor cores, bf16 only from Ampere on.
     - ``'cpu'``: bfloat16, the CPU's only autocast dtype.
     """
     return 'float16' if device == 'cuda' else 'bfloat16'

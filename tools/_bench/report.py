@@ -78,14 +78,18 @@ def write_data_files(results, args, accuracy) -> None:
         w.writerows(results)
 
 
-def models_table(res: Results, shown, args) -> list:
+def run_header(args) -> list:
+    """How the run measured (what benchmark.json does not hold)."""
+    return [f'Machine: {machine(args.device)}. Medians of {args.repeat} '
+            f'runs after {args.warmup} warm-up; inference batch '
+            f'{args.batch}, training batch {args.train_batch} (forward, '
+            'loss, backward, optimizer step of the config). Random weights,'
+            ' synthetic inputs; each row in its own process.', '']
+
+
+def models_table(res: Results, shown) -> list:
     """Every model at each shared setting, with ratios to hg8's."""
-    lines = [f'Machine: {machine(args.device)}. Medians of {args.repeat} '
-             f'runs after {args.warmup} warm-up; inference batch '
-             f'{args.batch}, training batch {args.train_batch} (forward, '
-             'loss, backward, optimizer step of the config). Random weights,'
-             ' synthetic inputs; each row in its own process.', '']
-    lines += [f'- **{v}**: {res.settings_text(v)}' for v in shown]
+    lines = [f'- **{v}**: {res.settings_text(v)}' for v in shown]
     head = '| model | params (M) | GMACs | accuracy |'
     rule = '|---|---|---|---|'
     for v in shown:
@@ -215,7 +219,8 @@ def write_reports(results, args, accuracy) -> str:
     shown = [v for v in EVERY_MODEL if any(r['variant'] == v
                                            for r in results)]
     hg = args.variants_model
-    lines = (models_table(res, shown, args) + options_table(res, hg) +
+    lines = (run_header(args) + models_table(res, shown) +
+             options_table(res, hg) +
              summary(res, hg) + memory_table(res, hg, args.memory_batch))
     with open(osp.join(args.out_dir, 'benchmark.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
