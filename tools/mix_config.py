@@ -36,7 +36,7 @@ from _sweep.real import STAGES, real_stages
 from mmengine.config import Config
 from tqdm import tqdm
 
-import hg_plugin  # noqa: F401  (registers the modules)
+import hg_plugin  # (registers the modules; rows record its version)
 from hg_plugin.mix import (MixError, mixed_config, train_step_check,
                            write_mixed_config)
 from hg_plugin.shipped_configs import mmpose_dir, resolve_config
@@ -117,7 +117,7 @@ def no_machine_paths(text: str) -> str:
 def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir,
               learn=0):
     row = dict(config=name, family=list(map(str, key)), stacks=stacks,
-               feat_channels=feat_channels)
+               feat_channels=feat_channels, version=hg_plugin.__version__)
     start = time.time()
     try:
         if 'head' not in cfg.model:
@@ -178,6 +178,14 @@ def report(rows, select_all: bool) -> str:
     what = 'Every config' if select_all else \
         'One config per distinct (dataset, codec, head, neck)'
     lines = ['# Hourglass swapped into MMPose\'s shipped 2D configs', '']
+    versions = {}
+    for r in rows:
+        v = r.get('version', 'before 0.3 (not recorded)')
+        versions[v] = versions.get(v, 0) + 1
+    if len(versions) > 1:  # a --merge of an earlier sweep
+        lines += ['Rows by the hg_plugin version that measured them: ' +
+                  ', '.join(f'{v}: {n}' for v, n in sorted(
+                      versions.items())) + '.', '']
     real = [r for r in rows if r.get('stages')]
     learned = any('learns' in r for r in rows)
     if learned:
@@ -249,6 +257,11 @@ def main():
                    help='--sweep --real: also overfit each config that '
                    'passed for ITERS iterations and report whether it '
                    'learns (tools/_sweep/learn.py; minutes per config)')
+    p.add_argument('--merge', metavar='JSON',
+                   help='--sweep: start from the rows of this earlier sweep '
+                   '(its .json) and replace those of the configs run now, so '
+                   'that --only refreshes part of a committed sweep; each '
+                   'row records the hg_plugin version that measured it')
     p.add_argument('--only', nargs='+', metavar='TEXT',
                    help='--sweep: only configs whose path contains TEXT')
     p.add_argument('--work-dir', default='work_dirs/mix_sweep',
@@ -272,9 +285,23 @@ def main():
                 json.dump(rows, f, indent=1)
             record_outputs(outputs, TOOL)
 
-        rows = sweep(args.all, args.feat_channels, args.stacks, args.real,
-                     args.work_dir, args.only, on_row=write,
-                     learn=args.learn)
+        earlier = []
+        if args.merge:
+            try:
+                with open(args.merge) as f:
+                    earlier = json.load(f)
+            except (OSError, ValueError) as e:
+                sys.exit(f'error: --merge {args.merge}: {e}')
+
+        def merged(new):
+            done = {r['config'] for r in new}
+            return [r for r in earlier if r['config'] not in done] + new \
+                if earlier else new
+        rows = merged(sweep(args.all, args.feat_channels, args.stacks,
+                            args.real, args.work_dir, args.only,
+                            on_row=lambda rows: write(merged(rows)),
+                            learn=args.learn))
+        rows.sort(key=lambda r: r['config'])
         print(report(rows, args.all))
         write(rows)
         sys.exit(1 if any(r['status'] == 'failed' or real_status(r) ==
