@@ -37,3 +37,22 @@ def test_speed_and_trust_flags_become_registered_config_keys():
     assert cfg.custom_hooks[1]['backend'] == 'aot_eager'
     assert cfg.custom_hooks[2]['names'] == ['argparse.Namespace']
     assert 'compile' not in cfg  # not mmengine's compile of train_step
+
+
+def test_captured_step_flag_is_the_hook_and_never_fp16(capsys):
+    """--captured-step adds CapturedTrainStepHook; with --amp fp16 (or the
+    fast preset's fp16 on CUDA) it switches to bf16 and says so, since
+    fp16's loss scaler reads the device each step."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    _cli.add_speed_args(parser, train=True)
+    for flags, dtype in ((['--captured-step'], None),
+                         (['--captured-step', '--amp', 'fp16'], 'bfloat16'),
+                         (['--captured-step', '--amp', 'bf16'], 'bfloat16')):
+        cfg = Config(dict(model=dict(backbone=dict(type='StackedHourglass')),
+                          optim_wrapper=dict(optimizer=dict(type='RMSprop'))))
+        _cli.apply_speed_args(cfg, parser.parse_args(flags), train=True)
+        assert [h['type'] for h in cfg.custom_hooks] == [
+            'CapturedTrainStepHook'], flags
+        assert cfg.optim_wrapper.get('dtype') == dtype, flags
+    assert 'bf16 autocast instead of fp16' in capsys.readouterr().out

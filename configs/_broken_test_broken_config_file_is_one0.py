@@ -1,0 +1,2 @@
+_base_ = ['./hg2_mpii_256.py']
+model = dict(
