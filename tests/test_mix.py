@@ -1,6 +1,7 @@
 """hg_plugin.mix and tools/mix_config.py: the hourglass swapped into
 MMPose's own shipped configs, each trained one synthetic step."""
 import json
+import os.path as osp
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ from hg_plugin.mix import MixError, mix_overrides, write_mixed_config
 from hg_plugin.checks import check_config
 from tests.conftest import REPO
 
-UNSUPPORTED_FAMILIES = ('ED-Pose', 'distillation wrapper')
+UNSUPPORTED_FAMILIES = ('ED-Pose', )
 
 
 def test_sweep_one_config_per_family(tmp_path):
@@ -35,7 +36,8 @@ def test_sweep_one_config_per_family(tmp_path):
     assert {'HeatmapHead', 'RTMCCHead', 'SimCCHead', 'RLEHead',
             'RegressionHead', 'DSNTHead', 'CPMHead', 'MSPNHead',
             'ViPNASHead', 'AssociativeEmbeddingHead', 'DEKRHead', 'CIDHead',
-            'VisPredictHead', 'YOLOXPoseHead', 'RTMOHead'} <= heads
+            'VisPredictHead', 'YOLOXPoseHead', 'RTMOHead',
+            'DWPoseDistiller'} <= heads
     assert f'{len(rows)} configs - {len(ok)} trained' in report.read_text()
 
 
@@ -108,6 +110,32 @@ def test_pyramid_necks_get_the_hourglass_pyramid(config, neck):
     assert cfg.model.neck.type == neck and check_config(cfg) is None
     losses = train_step_check(cfg)
     assert losses and all(v == v for v in losses.values())  # finite
+
+
+def test_dwpose_mixes_its_student_beside_and_keeps_the_teacher(tmp_path):
+    """DWPose's distiller: the student config is mixed and written beside
+    (the hourglass's stride-32 level at the head's 768 channels, what
+    RTMCCHead and the feature loss read), the teacher config resolved in
+    the installed MMPose, its pretrained download named; one synthetic step
+    trains the head, feature and logit losses."""
+    from hg_plugin.mix import train_step_check
+    out = tmp_path / 'dw.py'
+    changes = write_mixed_config(
+        'mmpose::wholebody_2d_keypoint/dwpose/coco-wholebody/s1_dis/'
+        'dwpose_l_dis_m_coco-256x192.py', str(out), feat_channels=16)
+    student = tmp_path / 'dw_student.py'
+    assert student.is_file()
+    cfg = Config.fromfile(str(out))
+    assert cfg.model.type == 'DWPoseDistiller'
+    assert cfg.model.student_cfg == str(student)
+    assert osp.isfile(cfg.model.teacher_cfg)
+    bb = Config.fromfile(str(student)).model.backbone
+    assert (bb.type, bb.out_type, bb.out_strides, bb.out_channels) == (
+        'StackedHourglass', 'pyramid', (32, ), (768, ))
+    assert any('a download when the run starts' in c for c in changes)
+    losses = train_step_check(cfg)
+    assert {'loss_kpt', 'loss_fea', 'loss_logit'} <= set(losses)
+    assert all(v == v for v in losses.values())  # finite
 
 
 def test_a_pyramid_the_batch_sizes_cannot_halve_is_one_line():

@@ -120,9 +120,6 @@ def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir,
                feat_channels=feat_channels, version=hg_plugin.__version__)
     start = time.time()
     try:
-        if 'head' not in cfg.model:
-            raise MixError(f'{cfg.model.type} is a distillation wrapper '
-                           'of two whole models, not one model')
         mixed = mixed_config(cfg, num_stacks=stacks,
                              feat_channels=feat_channels)
         losses = train_step_check(mixed)

@@ -35,11 +35,21 @@ codec stay as they are, and the depth is what the largest stride needs
 (refused in one line when the input or the batch resize sizes are not its
 multiples). ED-Pose cannot be mixed: MMPose 1.3 cannot train it
 (:data:`UNSUPPORTED`).
+
+A distiller (:data:`DISTILLERS`: DWPose) wraps two whole models given as
+config files: its student config is mixed and written beside the
+distiller's (``*_student.py``) - the hourglass's level at the stride the
+student's head reads (DWPose: 32, the top-down path) at the head's
+``in_channels``, so the head and the distiller's feature loss (student
+vs teacher at stride 32) see the shapes they saw; the teacher stays, its
+config resolved in the installed MMPose, and its pretrained weights are
+named: a download when the run starts.
 """
 import math
 import copy
 import os.path as osp
-from typing import Dict, List, Tuple, Union
+import tempfile
+from typing import Dict, List, Optional, Tuple, Union
 
 from mmengine.config import Config
 
@@ -71,6 +81,8 @@ PYRAMID_NECKS = ('YOLOXPAFPN', 'HybridEncoder', 'CSPNeXtPAFPN',
 # backbones whose out_indices count stages from the stem (stride 2**(i+1))
 CSP_BACKBONES = ('CSPDarknet', 'CSPNeXt')
 KEPT_NECKS = ('GlobalAveragePooling', )
+# pose models that wrap a teacher and a student model, each a config file
+DISTILLERS = ('DWPoseDistiller', )
 MAX_DEPTH = 4
 
 
@@ -328,13 +340,92 @@ def _dataloaders(cfg: Config, codec: dict, new_codec: dict, head: str,
     return overrides
 
 
+def _mmpose_config_file(path: str) -> str:
+    """A distiller's ``configs/...`` path (relative to MMPose's repository)
+    in the installed MMPose."""
+    if osp.isfile(path):
+        return osp.abspath(path)
+    rel = path.split('configs/', 1)[-1]
+    return resolve_config(MMPOSE_PREFIX + rel)
+
+
+def _student_overrides(cfg: Config, k: int, num_stacks: int,
+                       feat_channels: int, changes: List[str]) -> Dict:
+    """A distilled student keeps its head: the hourglass's level at the
+    stride the head reads (input / ``in_featuremap_size``), projected to
+    the head's ``in_channels``."""
+    head = cfg.model.head
+    size = tuple(_codec(cfg, dict(head))['input_size'])
+    fm = head.get('in_featuremap_size')
+    stride = size[0] // fm[0] if fm else 32
+    depth = int(math.log2(max(stride // 4, 1)))
+    if stride != 4 * 2**depth or depth > MAX_DEPTH or any(
+            v % stride for v in size):
+        raise MixError(f'the student head reads stride {stride} of input '
+                       f'{size}: the hourglass gives strides 4 * 2**d up '
+                       f'to {4 * 2**MAX_DEPTH} of inputs their multiples')
+    changes.append(
+        f'student backbone: StackedHourglass(num_stacks={num_stacks}, '
+        f'feat_channels={feat_channels}, depth={depth}, out_type=pyramid) '
+        f'in place of {cfg.model.backbone.type}: its level at stride '
+        f'{stride} (the top-down path) projected to {head.in_channels} '
+        f'channels, what {head.type} and the feature loss read; the head '
+        'kept as it is')
+    return dict(backbone=hourglass_backbone(
+        num_stacks, k, feat_channels=feat_channels, depth=depth,
+        out_type='pyramid', out_strides=(stride, ),
+        out_channels=(head.in_channels, )))
+
+
+def _distiller_overrides(cfg: Config, student_path: Optional[str],
+                         num_stacks: int, feat_channels: int,
+                         changes: List[str]) -> Dict:
+    """The distiller's keys; writes its mixed student to
+    ``student_path`` (see the module docstring)."""
+    model = cfg.model
+    if student_path is None:
+        raise MixError(f'{model.type} trains a student given as a config '
+                       'file: write the mix with write_mixed_config (or '
+                       'tools/mix_config.py -o), which writes it beside')
+    student_base = _mmpose_config_file(model.student_cfg)
+    student = load(student_base)
+    student_changes = []
+    new_student = _student_overrides(student, num_keypoints(student),
+                                      num_stacks, feat_channels,
+                                      student_changes)
+    overrides = _finish(student, new_student, student_changes)
+    write_config(student_path, overrides, base=student_base, comments=[
+        f'{student_base} with the stacked hourglass swapped in, the student '
+        f'of {model.type} (tools/mix_config.py). Changes:',
+        *(f'  - {c}' for c in student_changes)])
+    changes.append(f'model.student_cfg: {student_path}, the student '
+                   f'{osp.basename(student_base)} mixed:')
+    changes += [f'  {c}' for c in student_changes]
+    changes.append(f'model.teacher_cfg: {osp.basename(model.teacher_cfg)} '
+                   'in the installed MMPose, kept')
+    new_model = dict(student_cfg=student_path,
+                     teacher_cfg=_mmpose_config_file(model.teacher_cfg))
+    if model.get('teacher_pretrained'):
+        changes.append(f'model.teacher_pretrained loads the teacher\'s '
+                       f'weights from {model.teacher_pretrained}: a download '
+                       'when the run starts (set a local file or None)')
+    return dict(model=new_model)
+
+
 def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
-                  feat_channels: int = 256,
-                  head: str = 'auto') -> Tuple[Dict, List[str]]:
+                  feat_channels: int = 256, head: str = 'auto',
+                  student_path: Optional[str] = None
+                  ) -> Tuple[Dict, List[str]]:
     """The top-level keys to merge into ``config`` (``_delete_`` where a
-    dict is replaced) and a line per change."""
+    dict is replaced) and a line per change; a distiller's mixed student
+    is written to ``student_path``."""
     cfg = load(config)
     model = cfg.model
+    if model.get('type') in DISTILLERS:
+        changes = []
+        overrides = _distiller_overrides(cfg, student_path, num_stacks,
+                                         feat_channels, changes)
+        return overrides, changes
     old_head = dict(model.head)
     _refuse_unsupported(model)
     k = num_keypoints(cfg)
@@ -469,8 +560,12 @@ def _ae_training_pipeline(cfg: Config, overrides: Dict, codec: dict,
 
 
 def mixed_config(config: Union[str, Config], **kwargs) -> Config:
-    """``config`` with the hourglass swapped in (see :func:`mix_overrides`)."""
+    """``config`` with the hourglass swapped in (see :func:`mix_overrides`;
+    a distiller's student goes to a temporary folder)."""
     cfg = load(config)
+    if cfg.model.get('type') in DISTILLERS:
+        kwargs.setdefault('student_path', osp.join(
+            tempfile.mkdtemp(prefix='hg_mix_'), 'student.py'))
     overrides, _ = mix_overrides(cfg, **kwargs)
     cfg.merge_from_dict(overrides)
     cfg.custom_imports = dict(imports=['hg_plugin'],
@@ -480,7 +575,11 @@ def mixed_config(config: Union[str, Config], **kwargs) -> Config:
 
 def write_mixed_config(config: str, out: str, **kwargs) -> List[str]:
     """Write a config that inherits ``config`` with the hourglass swapped
-    in; returns the changes (also written as comments)."""
+    in; returns the changes (also written as comments). A distiller's
+    mixed student is written beside ``out`` (``<out>_student.py``)."""
+    if load(config).model.get('type') in DISTILLERS:
+        kwargs.setdefault('student_path', osp.abspath(
+            osp.splitext(out)[0] + '_student.py'))
     overrides, changes = mix_overrides(config, **kwargs)
     base = config if config.startswith(MMPOSE_PREFIX) else \
         osp.abspath(config)

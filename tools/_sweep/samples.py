@@ -108,6 +108,9 @@ def sample_overrides(cfg, work: str) -> Dict:
                            logger=dict(interval=1)))
     # a kept head's pretrained part (DEKR's rescoring net) would download
     # at start; this machine has no network: random weights instead
+    if cfg.model.get('teacher_pretrained'):  # a distiller's teacher: the
+        # same, a random teacher (the distillation losses still train)
+        out['model'] = dict(teacher_pretrained=None)
     for key, _ in pretrained_inits(cfg.model.to_dict(), 'model'):
         node = out
         parts = key.split('.')

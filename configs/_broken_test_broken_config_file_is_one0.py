@@ -1,2 +1,0 @@
-_base_ = ['./hg2_mpii_256.py']
-model = dict(
