@@ -192,8 +192,9 @@ def report(rows, select_all: bool) -> str:
                   '(its own model, loss, optimizer and lr; no augmentation, '
                   'a short warm-up, no lr schedule; tools/_sweep/learn.py) - '
                   '"yes" when its training accuracy, where the head logs '
-                  'one, rose by 0.1 and its loss fell, or else its loss fell '
-                  'below half its first value.',
+                  'one, rose by 0.1 and its loss fell by half from the end '
+                  'of the warm-up, or else its loss fell below half its '
+                  'first value.',
                   '']
     if real:
         n = {s: sum(real_status(r) == s for r in real)

@@ -26,7 +26,7 @@ import os.path as osp
 import re
 import subprocess
 import sys
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from mmengine.config import Config
 
@@ -39,11 +39,14 @@ from .samples import sample_overrides, why_no_samples
 RANDOM = ('RandomFlip', 'RandomHalfBody', 'RandomBBoxTransform',
           'PhotometricDistortion', 'Albumentation', 'YOLOXHSVRandomAug')
 WINDOW = 10  # iterations per logged value
-# learns: where the head logs a training accuracy, it rose by ACC_GAIN and
-# the loss fell by LOSS_DROP_WITH_ACC of its first size (a KL loss such as
-# SimCC's has a high floor: 0.036 -> 0.026 while its accuracy rose 0.01 ->
-# 0.26); where it logs none, the loss fell by LOSS_DROP of it
-ACC_GAIN, LOSS_DROP_WITH_ACC, LOSS_DROP = 0.1, 0.1, 0.5
+# learns: where the head logs a training accuracy, it rose by ACC_GAIN
+# and the loss fell from where the warm-up ended (the config's own lr) by
+# LOSS_DROP_WITH_ACC (RTMPose's SimCC loss rises during the warm-up - its
+# zoo lr is for batches of hundreds - and then falls 10x while its
+# accuracy rises); where it logs none, the loss fell by LOSS_DROP of its
+# first value
+ACC_GAIN, LOSS_DROP_WITH_ACC, LOSS_DROP = 0.1, 0.5, 0.5
+WARMUP = 4  # the warm-up is the first 1/WARMUP of the iterations
 
 
 def learn_overrides(cfg, work: str, iters: int) -> Dict:
@@ -61,7 +64,7 @@ def learn_overrides(cfg, work: str, iters: int) -> Dict:
                        max_iters=iters, val_interval=iters + 1),
         param_scheduler=[dict(type='LinearLR', start_factor=1e-3,
                               by_epoch=False, begin=0,
-                              end=max(1, iters // 4))],
+                              end=max(1, iters // WARMUP))],
         default_hooks=dict(
             checkpoint=dict(interval=iters, by_epoch=False),
             logger=dict(interval=WINDOW, log_metric_by_epoch=False)),
@@ -71,24 +74,36 @@ def learn_overrides(cfg, work: str, iters: int) -> Dict:
     return out
 
 
-def logged(log: str, key: str) -> List[float]:
-    """Every training value of ``key`` in an MMEngine log, in order."""
-    return [float(m) for line in log.splitlines() if 'Iter(train)' in line
-            for m in re.findall(rf'\s{re.escape(key)}: (-?[\d.]+(?:e-?\d+)?)',
-                                line)]
+def logged(log: str, key: str) -> List[Tuple[int, float]]:
+    """(iteration, value) of every training value of ``key`` in an
+    MMEngine log, in order."""
+    out = []
+    for line in log.splitlines():
+        it = re.search(r'Iter\(train\) \[\s*(\d+)/(\d+)\]', line)
+        value = re.search(rf'\s{re.escape(key)}: (-?[\d.]+(?:e-?\d+)?)',
+                          line)
+        if it and value:
+            out.append((int(it[1]), float(value[1]), int(it[2])))
+    return [(i, v) for i, v, _ in out]
 
 
 def learning_curve(log: str) -> Dict:
     """First and last logged loss and accuracy (``acc_pose``, where the head
-    logs one) and whether they meet the check."""
+    logs one) and whether they meet the check (``ACC_GAIN`` ...)."""
     loss, acc = logged(log, 'loss'), logged(log, 'acc_pose')
-    out = dict(loss=(loss[0], loss[-1]) if loss else None,
-               acc=(acc[0], acc[-1]) if acc else None)
-    # (by a share of its first size: RLE's loss, a negative log-likelihood,
-    # can start below 0)
+    total = re.search(r'Iter\(train\) \[\s*\d+/(\d+)\]', log)
+    end = int(total[1]) // WARMUP if total else 0
+    # (by a share of its size: RLE's loss, a negative log-likelihood, can
+    # start below 0)
+    start = next((v for i, v in loss if i >= end), None) if acc else (
+        loss[0][1] if loss else None)
+    out = dict(loss=(loss[0][1], loss[-1][1]) if loss else None,
+               acc=(acc[0][1], acc[-1][1]) if acc else None)
+    if acc and start is not None:
+        out['loss_after_warmup'] = start
     drop = LOSS_DROP_WITH_ACC if acc else LOSS_DROP
-    out['learns'] = bool(loss) and loss[0] - loss[-1] > drop * abs(
-        loss[0]) and (not acc or acc[-1] >= acc[0] + ACC_GAIN)
+    out['learns'] = start is not None and start - loss[-1][1] > drop * abs(
+        start) and (not acc or acc[-1][1] >= acc[0][1] + ACC_GAIN)
     return out
 
 
@@ -98,6 +113,8 @@ def describe(curve: Dict) -> str:
         return 'failed: no loss in the log'
     a, b = curve['loss']
     text = f'loss {a:.3g} -> {b:.3g}'
+    if 'loss_after_warmup' in curve:
+        text += f' ({curve["loss_after_warmup"]:.3g} after the warm-up)'
     if curve.get('acc'):
         text += ', acc {:.2f} -> {:.2f}'.format(*curve['acc'])
     return ('yes' if curve['learns'] else 'no') + f' ({text})'
