@@ -28,9 +28,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-try:  # the CUDA build of torch ships Triton; a CPU-only build does not
-    import triton
-    import triton.language as tl
+try:
+    import triton  # (the CUDA build of torch ships Triton,
+    import triton.language as tl  # a CPU-only build does not)
 except ImportError:  # pragma: no cover - then bn_relu is the PyTorch pair
     triton = None
 
