@@ -118,7 +118,7 @@ def sweep_block() -> List[str]:
     return [f"{n['passed']} of {n['configs']} config families pass "
             "train / val / test / Inferencer through MMPose's own tools on "
             f"real images; {n['no samples']} have no real samples here, "
-            f"{n['unsupported']} are refused, {n['failed']} failed a stage "
+            f"refused: {n['unsupported']}, {n['failed']} failed a stage "
             f"([docs/mix_sweep.json](docs/mix_sweep.json))."]
 
 

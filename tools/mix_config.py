@@ -207,8 +207,9 @@ def report(rows, select_all: bool) -> str:
                   f'{len(rows)} configs - {n["passed"]} passed every '
                   f'stage, {n["failed"]} failed a stage, '
                   f'{n["no samples"]} have no real samples here, '
-                  f'{count["unsupported"]} cannot take a single-scale '
-                  f'backbone, {count["failed"]} failed to build or step.', '',
+                  f'{count["unsupported"]} refused (cannot be mixed or '
+                  'trained, with the reason), '
+                  f'{count["failed"]} failed to build or step.', '',
                   '| config | build + synthetic step | '
                   + ' | '.join(STAGES) + (' | learns' if learned else '')
                   + ' |', '|---|---|' + '---|' * (len(STAGES) + learned)]

@@ -409,7 +409,12 @@ def _distiller_overrides(cfg: Config, student_path: Optional[str],
         changes.append(f'model.teacher_pretrained loads the teacher\'s '
                        f'weights from {model.teacher_pretrained}: a download '
                        'when the run starts (set a local file or None)')
-    return dict(model=new_model)
+    # checkpoints MMPose's tools load weights-only, as every mix writes them
+    # (ConfigCheckHook reads a single model's backbone and head: not here)
+    hooks = [dict(h) for h in cfg.get('custom_hooks') or []]
+    if 'WeightsOnlyCheckpointHook' not in {h.get('type') for h in hooks}:
+        hooks.append(dict(type='WeightsOnlyCheckpointHook'))
+    return dict(model=new_model, custom_hooks=hooks)
 
 
 def mix_overrides(config: Union[str, Config], num_stacks: int = 2,
