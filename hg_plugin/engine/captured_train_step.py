@@ -29,8 +29,9 @@ eagerly; on CUDA the captured step equals its own eager run):
   autograd allocate their workspaces there), as torch's whole-network
   capture recipe does.
 
-Selected by the config key ``custom_hooks=[dict(type='CapturedTrainStepHook')]``
-(MMPose's own ``tools/train.py`` runs it) or ``--captured-step`` of ours.
+Selected by the config key
+``custom_hooks=[dict(type='CapturedTrainStepHook')]`` (MMPose's own
+``tools/train.py`` runs it) or ``--captured-step`` of ours.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -278,7 +279,6 @@ class CapturedTrainStepHook(Hook):
         step = CapturedTrainStep(runner.model, runner.optim_wrapper,
                                  self.warmup, self.capture)
         runner.model.train_step = step
-        runner.logger.info(
-            'CapturedTrainStepHook: ' + ('the training step is captured as '
-                                        'a CUDA graph' if step.capture else
-                                        'the step runs eagerly (no CUDA)'))
+        how = ('the training step is captured as a CUDA graph'
+               if step.capture else 'the step runs eagerly (no CUDA)')
+        runner.logger.info(f'CapturedTrainStepHook: {how}')

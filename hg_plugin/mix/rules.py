@@ -391,8 +391,8 @@ def _distiller_overrides(cfg: Config, student_path: Optional[str],
     student = load(student_base)
     student_changes = []
     new_student = _student_overrides(student, num_keypoints(student),
-                                      num_stacks, feat_channels,
-                                      student_changes)
+                                     num_stacks, feat_channels,
+                                     student_changes)
     overrides = _finish(student, new_student, student_changes)
     write_config(student_path, overrides, base=student_base, comments=[
         f'{student_base} with the stacked hourglass swapped in, the student '
