@@ -3,7 +3,7 @@ each with its own comparison at a fixed training budget, with seeds fixed
 before any run, intervals, equivalence tests and a report.
 
     python tools/ablation.py                      # the grid (hours, cached)
-    python tools/ablation.py --amp bf16           # the bf16 runs (slow w/o AMX)
+    python tools/ablation.py --amp bf16          # the bf16 runs (slow w/o AMX)
     python tools/ablation.py --variants sup,backward
     python tools/ablation.py --quick              # plumbing check, a minute
     python tools/ablation.py --cached-only --readme README.md  # report so far
