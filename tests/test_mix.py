@@ -214,3 +214,27 @@ def test_nme_gets_the_normalising_keypoints_mmpose_lacks():
         'mmpose::face_2d_keypoint/topdown_heatmap/300w/'
         'td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py')
     assert 'val_evaluator' not in overrides
+
+
+def test_the_sweep_merges_an_earlier_one(tmp_path):
+    """``--merge``: the earlier sweep's rows are kept where this run did not
+    re-run their config, and the report says which hg_plugin version
+    measured how many rows."""
+    earlier = [dict(config='b.py', status='ok', stages={
+        'real train': 'ok', 'val metric': 'PCK 0.0', 'test': 'PCK 0.0',
+        'Inferencer': 'ok (1 people drawn)'}),
+        dict(config='a.py', status='unsupported', why='x', version='0.3.0')]
+    (tmp_path / 'old.json').write_text(json.dumps(earlier))
+    report = tmp_path / 'new.md'
+    r = subprocess.run(
+        [sys.executable, 'tools/mix_config.py', '--sweep', '--real',
+         '--only', 'no_such_config', '--merge', str(tmp_path / 'old.json'),
+         '--report', str(report)], cwd=REPO, capture_output=True, text=True,
+        timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads(report.with_suffix('.json').read_text())
+    assert [row['config'] for row in rows] == ['a.py', 'b.py']
+    text = report.read_text()
+    assert ('Rows by the hg_plugin version that measured them: 0.3.0: 1, '
+            'before 0.3 (not recorded): 1.') in text
+    assert '2 configs - 1 passed every stage' in text
