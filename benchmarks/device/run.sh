@@ -44,7 +44,6 @@ bench --append --models $HG $([ -z "${DRY:-}" ] && echo hourglass52-mpii) \
 # 2b. Speed III's captured step: first its test on this GPU (the captured
 #     replay equals its eager run; the suite skips it without CUDA), then
 #     hg8 and HG52 captured beside their eager twin at the same settings
-#     (bf16, channels-last, cudnn.benchmark)
 #     (bf16, channels-last, cudnn.benchmark); the fused BN + ReLU (hg8's
 #     own) alone and with the capture, after its CUDA tests
 $PY -m pytest -q -p no:cacheprovider tests/engine/test_captured_train_step.py \

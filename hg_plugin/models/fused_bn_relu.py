@@ -58,17 +58,23 @@ def bn_relu(x: Tensor, bn: nn.BatchNorm2d) -> Tensor:
 
 if triton is not None:
     @triton.jit
-    def _stats_kernel(x_ptr, shift_ptr, sum_ptr, sq_ptr, M, C,
-                      BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
-        """Per-channel sums of (x - shift) and its square."""
+    def _block(M, C, BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
+        """This program's (BLOCK_M, BLOCK_C) tile of the (M, C) rows:
+        element offsets, its channels, their mask and the tile's mask."""
         rows = (tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)).to(
             tl.int64)
         cols = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
         cmask = cols < C
         mask = (rows[:, None] < M) & cmask[None, :]
+        return rows[:, None] * C + cols[None, :], cols, cmask, mask
+
+    @triton.jit
+    def _stats_kernel(x_ptr, shift_ptr, sum_ptr, sq_ptr, M, C,
+                      BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
+        """Per-channel sums of (x - shift) and its square."""
+        at, cols, cmask, mask = _block(M, C, BLOCK_M, BLOCK_C)
         shift = tl.load(shift_ptr + cols, mask=cmask, other=0.)
-        x = tl.load(x_ptr + rows[:, None] * C + cols[None, :], mask=mask,
-                    other=0.).to(tl.float32)
+        x = tl.load(x_ptr + at, mask=mask, other=0.).to(tl.float32)
         d = tl.where(mask, x - shift[None, :], 0.)
         tl.atomic_add(sum_ptr + cols, tl.sum(d, 0), mask=cmask)
         tl.atomic_add(sq_ptr + cols, tl.sum(d * d, 0), mask=cmask)
@@ -77,12 +83,7 @@ if triton is not None:
     def _forward_kernel(x_ptr, y_ptr, scale_ptr, offset_ptr, M, C,
                         BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
         """y = max(x * scale + offset, 0)."""
-        rows = (tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)).to(
-            tl.int64)
-        cols = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
-        cmask = cols < C
-        mask = (rows[:, None] < M) & cmask[None, :]
-        at = rows[:, None] * C + cols[None, :]
+        at, cols, cmask, mask = _block(M, C, BLOCK_M, BLOCK_C)
         scale = tl.load(scale_ptr + cols, mask=cmask, other=0.)
         offset = tl.load(offset_ptr + cols, mask=cmask, other=0.)
         x = tl.load(x_ptr + at, mask=mask, other=0.).to(tl.float32)
@@ -95,12 +96,7 @@ if triton is not None:
                            BLOCK_C: tl.constexpr):
         """Per-channel sums of g and g * (x - mean), g = dy where the
         output was positive (the ReLU mask, recomputed)."""
-        rows = (tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)).to(
-            tl.int64)
-        cols = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
-        cmask = cols < C
-        mask = (rows[:, None] < M) & cmask[None, :]
-        at = rows[:, None] * C + cols[None, :]
+        at, cols, cmask, mask = _block(M, C, BLOCK_M, BLOCK_C)
         scale = tl.load(scale_ptr + cols, mask=cmask, other=0.)
         offset = tl.load(offset_ptr + cols, mask=cmask, other=0.)
         mean = tl.load(mean_ptr + cols, mask=cmask, other=0.)
@@ -117,12 +113,7 @@ if triton is not None:
                          mean_ptr, c1_ptr, c2_ptr, M, C,
                          BLOCK_M: tl.constexpr, BLOCK_C: tl.constexpr):
         """dx = scale * (g - c1 - (x - mean) * c2)."""
-        rows = (tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)).to(
-            tl.int64)
-        cols = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
-        cmask = cols < C
-        mask = (rows[:, None] < M) & cmask[None, :]
-        at = rows[:, None] * C + cols[None, :]
+        at, cols, cmask, mask = _block(M, C, BLOCK_M, BLOCK_C)
         scale = tl.load(scale_ptr + cols, mask=cmask, other=0.)[None, :]
         offset = tl.load(offset_ptr + cols, mask=cmask, other=0.)[None, :]
         mean = tl.load(mean_ptr + cols, mask=cmask, other=0.)[None, :]

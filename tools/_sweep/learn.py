@@ -79,12 +79,12 @@ def logged(log: str, key: str) -> List[Tuple[int, float]]:
     MMEngine log, in order."""
     out = []
     for line in log.splitlines():
-        it = re.search(r'Iter\(train\) \[\s*(\d+)/(\d+)\]', line)
+        it = re.search(r'Iter\(train\) \[\s*(\d+)/\d+\]', line)
         value = re.search(rf'\s{re.escape(key)}: (-?[\d.]+(?:e-?\d+)?)',
                           line)
         if it and value:
-            out.append((int(it[1]), float(value[1]), int(it[2])))
-    return [(i, v) for i, v, _ in out]
+            out.append((int(it[1]), float(value[1])))
+    return out
 
 
 def learning_curve(log: str) -> Dict:
