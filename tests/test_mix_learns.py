@@ -103,3 +103,23 @@ def test_the_check_keeps_the_configs_training_but_its_augmentation(
     # the model as configured, but for pretrained weights (no downloads)
     assert leaves(out.get('model', {})) == [None] * len(leaves(
         out.get('model', {})))
+
+
+def test_the_sweep_report_shows_the_learning_check_beside_the_zoos():
+    """`--learn` rows get a "learns" column, `--learn-zoo` rows a "zoo from
+    scratch" one beside it; rows of an earlier sweep show empty cells."""
+    from mix_config import report
+    stages = dict.fromkeys(['real train', 'val metric', 'test',
+                            'Inferencer'], 'ok')
+    rows = [dict(config='a.py', status='ok', stages=stages,
+                 learns='yes (loss 0.5 -> 0.1)', learn_iters=120,
+                 zoo_learns='no (loss 0.5 -> 0.4)'),
+            dict(config='b.py', status='ok', stages=stages)]
+    text = report(rows, select_all=False)
+    assert '| Inferencer | learns | zoo from scratch |' in text
+    assert '| `a.py` | ok | ok | ok | ok | ok | yes (loss 0.5 -> 0.1) | ' \
+        'no (loss 0.5 -> 0.4) |' in text
+    assert '| `b.py` | ok | ok | ok | ok | ok |  |  |' in text
+    assert 'for 120 iterations' in text and 'random weights' in text
+    del rows[0]['zoo_learns']
+    assert 'zoo from scratch' not in report(rows, False)

@@ -16,8 +16,10 @@ mixed config on the real samples of tests/data through MMPose's own
 tools/train.py (its whole training pipeline, one epoch of batch 2,
 validation with its own metric), tools/test.py and MMPoseInferencer, and
 reports each stage (tools/_sweep); ``--learn ITERS`` adds whether each
-passed config learns (overfits the samples: tools/_sweep/learn.py). Exit
-status 1 if any config failed.
+passed config learns (overfits the samples: tools/_sweep/learn.py), and
+``--learn-zoo`` the same check on the shipped config itself, its own
+backbone from scratch, beside it. Exit status 1 if any mixed config
+failed.
 """
 import argparse
 import glob
@@ -64,14 +66,16 @@ def family(cfg) -> tuple:
 
 def sweep(select_all: bool, feat_channels: int, stacks: int,
           real: bool = False, work_dir: str = 'work_dirs/mix_sweep',
-          only=None, on_row=None, learn: int = 0):
+          only=None, on_row=None, learn: int = 0, learn_zoo=False):
     """Mix one shipped config per family (every config with
     ``select_all``): build it and run one synthetic step; with ``real``
     also run it through MMPose's own tools on real samples
     (:func:`_sweep.real.real_stages`). Finished configs of an earlier
     ``real`` run in ``work_dir`` are reused. ``learn``: that many
     iterations of the learning check (:mod:`_sweep.learn`) for each config
-    that passed every real stage."""
+    that passed every real stage; ``learn_zoo``: also for the shipped
+    config itself (its own backbone, random weights) under the same
+    check."""
     root, names = shipped_configs()
     seen, rows = set(), []
     chosen = []
@@ -93,7 +97,7 @@ def sweep(select_all: bool, feat_channels: int, stacks: int,
         chosen.append((name, cfg, key))
     for name, cfg, key in tqdm(chosen, desc='sweep', unit='config'):
         rows.append(sweep_one(name, cfg, key, feat_channels, stacks, real,
-                              work_dir, learn))
+                              work_dir, learn, learn_zoo))
         if on_row:
             on_row(rows)
     return rows
@@ -114,8 +118,14 @@ def no_machine_paths(text: str) -> str:
                         '<mmpose>')
 
 
+def learn_cell(config_path, work, iters) -> str:
+    """The report cell of the learning check of one config."""
+    curve = learns(config_path, work, iters)
+    return f"failed: {curve['why']}" if 'why' in curve else describe(curve)
+
+
 def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir,
-              learn=0):
+              learn=0, learn_zoo=False):
     row = dict(config=name, family=list(map(str, key)), stacks=stacks,
                feat_channels=feat_channels, version=hg_plugin.__version__)
     start = time.time()
@@ -144,11 +154,13 @@ def sweep_one(name, cfg, key, feat_channels, stacks, real, work_dir,
                                feat_channels=feat_channels)
             row['stages'] = real_stages(path, work)
         if learn and real_status(row) == 'passed':
-            curve = learns(osp.join(work, 'mixed.py'),
-                           osp.join(work, 'learn'), learn)
-            row['learns'] = (f"failed: {curve['why']}" if 'why' in curve
-                             else describe(curve))
+            row['learns'] = learn_cell(osp.join(work, 'mixed.py'),
+                                       osp.join(work, 'learn'), learn)
             row['learn_iters'] = learn
+            if learn_zoo:  # the zoo's own model, from scratch, beside it
+                row['zoo_learns'] = learn_cell(
+                    resolve_config(f'mmpose::{name}'),
+                    osp.join(work, 'learn_zoo'), learn)
     row['seconds'] = round(time.time() - start, 1)
     tqdm.write(f"{row['status']:11s} {name} {row.get('why', '')} "
                f"{row.get('stages', '')}")
@@ -185,6 +197,7 @@ def report(rows, select_all: bool) -> str:
                       versions.items())) + '.', '']
     real = [r for r in rows if r.get('stages')]
     learned = any('learns' in r for r in rows)
+    zoo = any('zoo_learns' in r for r in rows)
     if learned:
         iters = max(r.get('learn_iters', 0) for r in rows)
         lines += ['"learns": the mixed config overfits the real samples '
@@ -194,7 +207,10 @@ def report(rows, select_all: bool) -> str:
                   '"yes" when its training accuracy, where the head logs '
                   'one, rose by 0.1 and its loss fell by half from the end '
                   'of the warm-up, or else its loss fell below half its '
-                  'first value.',
+                  'first value.'
+                  + (' "zoo from scratch": the shipped config itself, its '
+                     'own backbone with random weights (no pretrained '
+                     'download), under the same check.' if zoo else ''),
                   '']
     if real:
         n = {s: sum(real_status(r) == s for r in real)
@@ -212,14 +228,17 @@ def report(rows, select_all: bool) -> str:
                   f'{count["failed"]} failed to build or step.', '',
                   '| config | build + synthetic step | '
                   + ' | '.join(STAGES) + (' | learns' if learned else '')
-                  + ' |', '|---|---|' + '---|' * (len(STAGES) + learned)]
+                  + (' | zoo from scratch' if zoo else '')
+                  + ' |', '|---|---|' + '---|' * (len(STAGES) + learned
+                                                  + zoo)]
         for r in rows:
             stages = r.get('stages') or {}
             first = 'ok' if r['status'] == 'ok' else \
                 f"{r['status']}: {r.get('why', '')}"
             lines.append(f"| `{r['config']}` | {first} | " + ' | '.join(
                 stages.get(s, '') for s in STAGES)
-                + (f" | {r.get('learns', '')}" if learned else '') + ' |')
+                + (f" | {r.get('learns', '')}" if learned else '')
+                + (f" | {r.get('zoo_learns', '')}" if zoo else '') + ' |')
         return '\n'.join(lines) + '\n'
     lines += [f'{what}: {len(rows)} configs - {count["ok"]} trained one '
               f'synthetic step, {count["unsupported"]} cannot take a '
@@ -257,6 +276,9 @@ def main():
                    help='--sweep --real: also overfit each config that '
                    'passed for ITERS iterations and report whether it '
                    'learns (tools/_sweep/learn.py; minutes per config)')
+    p.add_argument('--learn-zoo', action='store_true',
+                   help='--learn: also run the check on each shipped config '
+                   'itself (its own backbone from scratch) beside it')
     p.add_argument('--merge', metavar='JSON',
                    help='--sweep: start from the rows of this earlier sweep '
                    '(its .json) and replace those of the configs run now, so '
@@ -300,7 +322,7 @@ def main():
         rows = merged(sweep(args.all, args.feat_channels, args.stacks,
                             args.real, args.work_dir, args.only,
                             on_row=lambda rows: write(merged(rows)),
-                            learn=args.learn))
+                            learn=args.learn, learn_zoo=args.learn_zoo))
         rows.sort(key=lambda r: r['config'])
         print(report(rows, args.all))
         write(rows)
