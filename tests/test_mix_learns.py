@@ -117,9 +117,13 @@ def test_the_sweep_report_shows_the_learning_check_beside_the_zoos():
             dict(config='b.py', status='ok', stages=stages)]
     text = report(rows, select_all=False)
     assert '| Inferencer | learns | zoo from scratch |' in text
-    assert '| `a.py` | ok | ok | ok | ok | ok | yes (loss 0.5 -> 0.1) | ' \
-        'no (loss 0.5 -> 0.4) |' in text
+    assert '| `a.py` | ok | ok | ok | ok | ok | yes (120 it.: loss 0.5 -> ' \
+        '0.1) | no (120 it.: loss 0.5 -> 0.4) |' in text
     assert '| `b.py` | ok | ok | ok | ok | ok |  |  |' in text
-    assert 'for 120 iterations' in text and 'random weights' in text
+    assert 'for 120 iterations (each cell says)' in text
+    assert 'random weights' in text
+    rows.append(dict(rows[0], config='c.py', learn_iters=300))
+    assert 'for 120 or 300 iterations' in report(rows, False)
+    rows.pop()
     del rows[0]['zoo_learns']
     assert 'zoo from scratch' not in report(rows, False)

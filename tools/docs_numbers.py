@@ -21,7 +21,8 @@ one of :data:`BLOCKS`, each naming the result files it reads:
 - ``sweep``: the sweep's counts (``docs/mix_sweep.json``);
 - ``model-counts``: parameters and MACs of hg1/2/4/8, counted from the
   code;
-- ``cpu-benchmark``, ``h100-benchmark``, ``h200-benchmark``: a benchmark's
+- ``cpu-benchmark``, ``cpu-amd-benchmark``, ``h100-benchmark``,
+  ``h200-benchmark``: a benchmark's
   tables from its ``benchmark.json`` (the renderer of its benchmark.md);
 - ``amp-dtype``: the H100 measurements behind fp16 as CUDA's AMP dtype;
 - ``cpu-profile``: the operator-class table of ``benchmarks/profile.md``;
@@ -60,6 +61,8 @@ MPII_EPOCHS = 210          # the paper's schedule, MMPose's configs'
 H200 = 'benchmarks/cuda/h200/benchmark.json'
 H100 = 'benchmarks/cuda/benchmark.json'
 CPU = 'benchmarks/benchmark.json'
+# the CPU of the sessions since 2026-12 (AVX2 only: fp32 rows)
+CPU_AMD = 'benchmarks/cpu_amd_epyc/benchmark.json'
 
 
 def load(path: str):
@@ -198,17 +201,19 @@ def results_block() -> List[str]:
                 f"{ours['train_img_s']:.0f} vs {hg52['train_img_s']:.0f} "
                 f"img/s ({ours['train_img_s'] / hg52['train_img_s']:.2f}x) "
                 f"| [{path}]({path}) |")
-    machine, res = bench(CPU)
-    for variant in ('plain', 'cl-amp', 'fast'):
-        ours, hg52 = res.find('hg8', variant), res.find(
-            'hourglass52-mpii', variant)
-        if ours.get('train_img_s') and hg52.get('train_img_s'):
-            lines.append(
-                f"| hg8 vs HG52 training, CPU, batch {ours['train_batch']}, "
-                f"{settings_words(ours)} | {ours['train_img_s']:.2f} vs "
-                f"{hg52['train_img_s']:.2f} img/s "
-                f"({ours['train_img_s'] / hg52['train_img_s']:.2f}x) | "
-                f"[{CPU}]({CPU}), {machine.split(',')[0]} |")
+    for path in (CPU, CPU_AMD):
+        machine, res = bench(path)
+        for variant in ('plain', 'cl-amp', 'fast'):
+            ours, hg52 = res.find('hg8', variant), res.find(
+                'hourglass52-mpii', variant)
+            if ours.get('train_img_s') and hg52.get('train_img_s'):
+                lines.append(
+                    f"| hg8 vs HG52 training, CPU, batch "
+                    f"{ours['train_batch']}, {settings_words(ours)} | "
+                    f"{ours['train_img_s']:.2f} vs "
+                    f"{hg52['train_img_s']:.2f} img/s "
+                    f"({ours['train_img_s'] / hg52['train_img_s']:.2f}x) | "
+                    f"[{path}]({path}), {machine.split(',')[0]} |")
     n = sweep_counts()
     lines.append(
         f"| mixed MMPose configs through MMPose's own tools on real images "
@@ -299,6 +304,7 @@ def dead_biases_block() -> List[str]:
 
 BLOCKS: Dict[str, Callable[[], List[str]]] = {
     'cpu-benchmark': functools.partial(benchmark_block, CPU),
+    'cpu-amd-benchmark': functools.partial(benchmark_block, CPU_AMD),
     'h100-benchmark': functools.partial(benchmark_block, H100),
     'h200-benchmark': functools.partial(benchmark_block, H200),
     'amp-dtype': amp_dtype_block, 'cpu-profile': profile_block,

@@ -181,6 +181,15 @@ def real_status(row) -> str:
     return 'failed'
 
 
+def learn_text(row, key: str) -> str:
+    """A learning-check cell: 'yes (120 it.: loss ...)'."""
+    text = row.get(key) or ''
+    if text and 'learn_iters' in row and ' (' in text:
+        verdict, rest = text.split(' (', 1)
+        return f"{verdict} ({row['learn_iters']} it.: {rest}"
+    return text
+
+
 def report(rows, select_all: bool) -> str:
     count = {s: sum(r['status'] == s for r in rows)
              for s in ('ok', 'unsupported', 'failed')}
@@ -198,10 +207,11 @@ def report(rows, select_all: bool) -> str:
     real = [r for r in rows if r.get('stages')]
     learned = any('learns' in r for r in rows)
     zoo = any('zoo_learns' in r for r in rows)
+    iters = sorted({r['learn_iters'] for r in rows if 'learn_iters' in r})
     if learned:
-        iters = max(r.get('learn_iters', 0) for r in rows)
         lines += ['"learns": the mixed config overfits the real samples '
-                  f'for {iters} iterations through MMPose\'s tools/train.py '
+                  f'for {" or ".join(map(str, iters))} iterations (each '
+                  'cell says) through MMPose\'s tools/train.py '
                   '(its own model, loss, optimizer and lr; no augmentation, '
                   'a short warm-up, no lr schedule; tools/_sweep/learn.py) - '
                   '"yes" when its training accuracy, where the head logs '
@@ -237,8 +247,9 @@ def report(rows, select_all: bool) -> str:
                 f"{r['status']}: {r.get('why', '')}"
             lines.append(f"| `{r['config']}` | {first} | " + ' | '.join(
                 stages.get(s, '') for s in STAGES)
-                + (f" | {r.get('learns', '')}" if learned else '')
-                + (f" | {r.get('zoo_learns', '')}" if zoo else '') + ' |')
+                + (f" | {learn_text(r, 'learns')}" if learned else '')
+                + (f" | {learn_text(r, 'zoo_learns')}" if zoo else '')
+                + ' |')
         return '\n'.join(lines) + '\n'
     lines += [f'{what}: {len(rows)} configs - {count["ok"]} trained one '
               f'synthetic step, {count["unsupported"]} cannot take a '
