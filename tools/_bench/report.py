@@ -232,11 +232,15 @@ def plot(results, args):
     pts = [r for r in results if r['variant'] == 'plain' and
            r.get('accuracy_metric') == 'MPII PCKh' and 'error' not in r and
            r.get('study') == 'main']
+    # (--train-only measures no inference: its training speed instead)
+    speed, what, batch = ('infer_img_s', 'inference', args.batch) if all(
+        'infer_img_s' in r for r in pts) else (
+        'train_img_s', 'training', args.train_batch)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, key, label in ((axes[0], 'gmacs', 'GMACs (input 256x256)'),
-                           (axes[1], 'infer_img_s',
-                            f'inference img/s ({args.device}, batch '
-                            f'{args.batch})')):
+                           (axes[1], speed,
+                            f'{what} img/s ({args.device}, batch '
+                            f'{batch})')):
         for r in pts:
             ax.scatter(r[key], 100 * r['accuracy'],
                        marker='*' if r['model'].startswith('hg') else 'o',
