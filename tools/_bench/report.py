@@ -171,8 +171,8 @@ def summary(res: Results, hg: str) -> list:
                    " of HG52's (target: <= 1.00x)")
         lines.append(
             f"- Against MMPose's HG52 at `{v}` ({res.settings_text(v)}): "
-            f"{hg} trains at {ours['train_img_s']:.0f} img/s vs "
-            f"{hg52['train_img_s']:.0f}, "
+            f"{hg} trains at {img_s(ours['train_img_s'])} img/s vs "
+            f"{img_s(hg52['train_img_s'])}, "
             f"{ratio(ours['train_img_s'], hg52['train_img_s'])} of HG52's "
             f"throughput (target: >= 1.00x), peak training memory "
             f"{ours.get('peak_mem_mib', 0) / 1024:.1f} GiB vs "
@@ -226,6 +226,12 @@ def write_reports(results, args, accuracy) -> str:
         f.write('\n'.join(lines) + '\n')
     plot(results, args)
     return '\n'.join(lines)
+
+
+def img_s(value: float) -> str:
+    """An img/s figure to the digits that a benchmark resolves (a CPU's
+    0.61, a GPU's 266)."""
+    return f'{value:.0f}' if value >= 10 else f'{value:.2f}'
 
 
 def plot(results, args):
